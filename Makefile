@@ -1,0 +1,101 @@
+# git-merge-crdtmem: a git merge driver that merges AI-assistant memory files
+# as a CRDT. "make" builds build/git-merge-crdtmem; "make help" lists targets.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+BUILD := build
+PROG := $(BUILD)/git-merge-crdtmem
+VERSION := $(shell cat VERSION 2>/dev/null || echo unknown)
+
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla
+CJSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
+CJSON_LIBS = $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+CRITERION_CFLAGS = $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
+CRITERION_LIBS = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
+
+# Fixed flags come first; the user's CFLAGS and CPPFLAGS are added, not replaced.
+ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L $(WARNINGS) \
+	-DCRDTMEM_VERSION='"$(VERSION)"' $(CJSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+SRCS := $(wildcard driver/*.c)
+HDRS := $(wildcard driver/*.h)
+OBJS := $(patsubst driver/%.c,$(BUILD)/obj/%.o,$(SRCS))
+LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_HDRS := $(wildcard tests/unit/*.h)
+
+.PHONY: all test unit-test integration-test install uninstall clean asan \
+	bench demo format lint deps help
+
+all: $(PROG)
+
+help:
+	@echo "make            build $(PROG)"
+	@echo "make test       unit, property and integration tests (installs missing test packages when it can)"
+	@echo "make demo       two clones back up memory in parallel and merge without a conflict"
+	@echo "make install    install to \$$(DESTDIR)\$$(BINDIR) (PREFIX=$(PREFIX))"
+	@echo "make asan       the whole suite under AddressSanitizer and UBSan"
+	@echo "make bench      speed and memory against reference tools (not part of test)"
+	@echo "make format     clang-format the C sources;  make lint: shellcheck and clang-format --dry-run"
+
+$(BUILD)/obj/%.o: driver/%.c $(HDRS) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj:
+	mkdir -p $@
+
+$(PROG): $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(CJSON_LIBS)
+
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_OBJS) $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -Wno-missing-prototypes -Idriver \
+		$(LDFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) $(CRITERION_LIBS) $(CJSON_LIBS)
+
+deps:
+	@sh install/deps.sh build test
+
+test: deps
+	@$(MAKE) --no-print-directory unit-test integration-test
+
+unit-test: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 2
+
+integration-test: $(PROG)
+	CRDTMEM_BIN="$(CURDIR)/$(PROG)" sh tests/run-integration.sh
+
+demo: $(PROG)
+	@sh install/deps.sh build
+	@CRDTMEM_BIN="$(CURDIR)/$(PROG)" sh tests/demo.sh
+
+bench: $(PROG)
+	@CRDTMEM_BIN="$(CURDIR)/$(PROG)" sh tests/bench/run.sh
+
+# The whole suite again with sanitizers, in its own build folder.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" \
+		ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		unit-test integration-test
+
+install: $(PROG)
+	install -d "$(DESTDIR)$(BINDIR)"
+	install -m 0755 $(PROG) "$(DESTDIR)$(BINDIR)/git-merge-crdtmem"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/git-merge-crdtmem"
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i driver/*.c driver/*.h tests/unit/*.c
+
+lint:
+	shellcheck -s sh install/*.sh tests/*.sh
+	clang-format --dry-run --Werror driver/*.c driver/*.h

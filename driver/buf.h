@@ -1,0 +1,36 @@
+/*
+ * A growable byte buffer, after git's strbuf. The bytes are always followed
+ * by a NUL (not counted in len), so buf.buf can be used as a C string when
+ * the contents hold no NUL.
+ */
+#ifndef BUF_H
+#define BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *buf;    /* never NULL: points at a shared empty string until grown */
+	size_t len;   /* bytes used, not counting the trailing NUL */
+	size_t alloc; /* bytes allocated, 0 while buf is the shared empty string */
+};
+
+extern char buf_empty[];
+#define BUF_INIT { .buf = buf_empty, .len = 0, .alloc = 0 }
+
+void buf_init(struct buf *b, size_t hint);
+/* Frees the contents and leaves b as after BUF_INIT. */
+void buf_release(struct buf *b);
+/* Takes the contents out (caller frees with free()); b is left empty. */
+char *buf_detach(struct buf *b, size_t *len);
+/* Makes room for at least extra more bytes. */
+void buf_grow(struct buf *b, size_t extra);
+void buf_reset(struct buf *b);
+void buf_setlen(struct buf *b, size_t len);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_addstr(struct buf *b, const char *s);
+void buf_addch(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+
+#endif

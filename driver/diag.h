@@ -1,0 +1,31 @@
+/*
+ * Diagnostics in git's style: "error: ...", "warning: ...", "fatal: ..." on
+ * stderr, one line each. Library code reports with error() and returns its
+ * -1; only main decides the exit status.
+ */
+#ifndef DIAG_H
+#define DIAG_H
+
+#include <stddef.h>
+
+/* Print "error: <message>" to stderr. Always returns -1. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "warning: <message>" to stderr. */
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Print "fatal: <message>" and exit with status 1 (never above 128: newer
+ * git aborts a whole merge when a driver dies of a signal-like status).
+ * Reserved for conditions no caller can handle, such as running out of memory.
+ */
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* malloc/realloc/strdup that die() instead of returning NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xmemdup0(const char *data, size_t len);
+
+#endif

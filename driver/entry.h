@@ -1,0 +1,101 @@
+/*
+ * One entry of a memory file: its key, its canonical bytes and its stamp.
+ *
+ * Key (first rule that matches, DESIGN.md "Entries and keys"):
+ *   1. "id" is a string or an integer     -> ENTRY_ID, an opaque register
+ *   2. "type":"entity" and string "name"  -> ENTRY_ENTITY, an MCP entity
+ *   3. "type":"relation" and string "from", "relationType", "to"
+ *                                          -> ENTRY_RELATION
+ *   4. anything else                       -> ENTRY_CONTENT, keyed by its
+ *      canonical content without "_crdt_metadata"
+ * The key is itself written as canonical JSON, an array such as
+ * ["entity","Alice"] or ["relation","a","knows","b"], so keys are unique,
+ * readable in messages, and sort in plain byte order.
+ *
+ * Canonical entity form: "observations" is always present, sorted in byte
+ * order, without duplicates and without any string that is also listed in
+ * "_crdt_metadata"."removed_observations"; that list is sorted too and left
+ * out when empty.
+ *
+ * Entries are reference counted and immutable once made, so sets and merge
+ * results can share them.
+ */
+#ifndef ENTRY_H
+#define ENTRY_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum entry_kind { ENTRY_CONTENT, ENTRY_ENTITY, ENTRY_ID, ENTRY_RELATION };
+
+/* Stamp of a version; the order is instant, then version, then host. */
+struct stamp {
+	int64_t instant; /* ns since the Unix epoch; STAMP_NONE if no metadata */
+	int64_t version; /* 0 when absent */
+	const char *host; /* "" when absent; points into the owning entry */
+};
+#define STAMP_NONE INT64_MIN
+
+struct entry {
+	unsigned refs;
+	enum entry_kind kind;
+	unsigned deleted : 1; /* _crdt_metadata.deleted is true: a tombstone */
+	char *key;            /* canonical JSON array, NUL-terminated */
+	size_t key_len;
+	char *text; /* canonical serialisation of the whole entry */
+	size_t text_len;
+	struct stamp stamp;
+	char *host; /* storage for stamp.host */
+};
+
+/*
+ * Make an entry from a parsed object. Takes ownership of obj (freed in all
+ * cases). Checks the metadata: "_crdt_metadata" must be an object, its
+ * "timestamp" a parseable instant, "version" an integer, "host" and
+ * "unique_id" strings, "deleted" a boolean, "removed_observations" an array
+ * of strings; an entity's "observations" must be an array of strings.
+ * Missing metadata fields take their lowest values. Returns a new entry with
+ * one reference, or NULL with a one-line reason appended to err.
+ */
+struct entry *entry_from_json(cJSON *obj, struct buf *err);
+
+/* Parse text as one JSON object and make an entry of it (see above). */
+struct entry *entry_parse(const char *text, size_t len, struct buf *err);
+
+/* A fresh tree of the entry's canonical form; caller frees with cJSON_Delete. */
+cJSON *entry_to_json(const struct entry *e);
+
+struct entry *entry_ref(struct entry *e);
+/* Drop one reference; frees the entry with the last one. NULL is fine. */
+void entry_unref(struct entry *e);
+
+/* Byte order of keys. */
+int entry_cmp_key(const struct entry *a, const struct entry *b);
+
+/* Same canonical bytes (metadata included); two NULLs are equal. */
+int entry_equal(const struct entry *a, const struct entry *b);
+
+/*
+ * The version order of the join: stamp (instant, version, host), then the
+ * canonical bytes without "observations" and "removed_observations" for
+ * entities, the whole canonical bytes for other kinds. Returns <0, 0 or >0.
+ */
+int entry_cmp_version(const struct entry *a, const struct entry *b);
+
+/*
+ * Parse a timestamp into ns since the epoch: an ISO-8601 string
+ * ("2026-11-21T20:55:50.123Z", any fraction length, "Z" or "+hh:mm"/"-hhmm"
+ * offsets, or no fraction at all) or a JSON number of epoch seconds
+ * (item is a cJSON_Raw number or a cJSON_Number). Returns 0, or -1 if the
+ * value is not a timestamp.
+ */
+int entry_parse_instant(const cJSON *item, int64_t *ns);
+int entry_parse_iso8601(const char *s, int64_t *ns);
+
+/* Write ns as "YYYY-MM-DDTHH:MM:SS.mmmZ" (ms precision, truncating). */
+void entry_format_instant(struct buf *out, int64_t ns);
+
+#endif

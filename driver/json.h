@@ -1,0 +1,69 @@
+/*
+ * Strict JSON parsing into cJSON trees, and the canonical serialisation.
+ *
+ * Why not cJSON_Parse: it reports no line or column, accepts invalid UTF-8,
+ * and turns every number into a double, so integers above 2^53 would change
+ * on a round trip. This parser follows RFC 8259 strictly and hands back
+ * ordinary cJSON trees in which every number is a cJSON_Raw item holding
+ * the number's text exactly as written; cJSON does the rest (lookup,
+ * building, freeing).
+ *
+ * Canonical form (the only form the tool writes): no white space; object
+ * members in a fixed order (see json_key_rank), numbers exactly as written,
+ * strings escaped minimally (\" \\ \b \f \n \r \t, other controls as \u00XX,
+ * everything else as raw UTF-8). Arrays keep their order; the caller sorts
+ * the ones that are sets (entry.c does, for MCP observations).
+ */
+#ifndef JSON_H
+#define JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Deepest nesting accepted; deeper input is an error, not a crash. */
+#define JSON_MAX_DEPTH 512
+
+struct json_error {
+	size_t offset;   /* byte offset of the problem in the text parsed */
+	const char *msg; /* static string: "expected ','", "invalid UTF-8", ... */
+};
+
+/*
+ * Parse exactly one JSON value from text[0..len), allowing white space
+ * around it and nothing else. Returns a new tree (caller frees with
+ * cJSON_Delete) or NULL with *err filled in. Strings holding U+0000 are
+ * rejected (cJSON strings end at NUL). Duplicate member names in one object
+ * are rejected.
+ */
+cJSON *json_parse(const char *text, size_t len, struct json_error *err);
+
+/*
+ * Parse one value starting at text[0], stopping after it. *end is set to
+ * the offset just past the value (white space after it is not consumed).
+ * Used to read the elements of an array file one at a time.
+ */
+cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
+			 struct json_error *err);
+
+/*
+ * Where a member name sorts in canonical objects: the MCP fields in the
+ * memory server's own order, then the metadata fields, then any other name
+ * in byte order, and "_crdt_metadata" last.
+ */
+int json_key_rank(const char *name);
+
+/* Append the canonical serialisation of item to out. */
+void json_write(struct buf *out, const cJSON *item);
+
+/* Append s (UTF-8, NUL-terminated) as a canonical JSON string. */
+void json_write_string(struct buf *out, const char *s);
+
+/* Compare two member names the way canonical objects order them. */
+int json_key_cmp(const char *a, const char *b);
+
+/* A new cJSON_Raw number item holding the decimal text of v. */
+cJSON *json_new_int(long long v);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * Memory files on disk: reading (a JSON array of objects, or JSONL, the
+ * memory server's format), canonical writing, and atomic replacement.
+ */
+#ifndef MEMFILE_H
+#define MEMFILE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "crdt.h"
+
+enum memfile_format {
+	MEMFILE_EMPTY, /* empty or all white space: the format is not known */
+	MEMFILE_ARRAY, /* first non-blank byte '[' */
+	MEMFILE_JSONL  /* first non-blank byte '{': one object per line */
+};
+
+struct memfile {
+	struct entry_set set; /* normalised: sorted, one entry per key */
+	enum memfile_format format;
+	size_t duplicates; /* keys that appeared more than once and were joined */
+};
+#define MEMFILE_INIT { ENTRY_SET_INIT, MEMFILE_EMPTY, 0 }
+
+/*
+ * Parse a whole file's bytes. On bad input returns -1 and appends
+ * "line L, column C: <reason>" (1-based, columns in bytes) to err; mf is
+ * then empty. Blank lines and CRLF line ends are fine in JSONL.
+ */
+int memfile_parse(struct memfile *mf, const char *data, size_t len,
+		  struct buf *err);
+
+/* Read and parse path. On failure appends the reason to err, as above, or
+ * "cannot read: <strerror>". */
+int memfile_load(struct memfile *mf, const char *path, struct buf *err);
+
+void memfile_release(struct memfile *mf);
+
+/*
+ * Append the canonical file for set in fmt (MEMFILE_EMPTY writes JSONL):
+ * one entry per line, in key order, ending in a newline; an empty set is
+ * "[]\n" as an array and "" as JSONL.
+ */
+void memfile_serialize(const struct entry_set *set, enum memfile_format fmt,
+		       struct buf *out);
+
+/* Parse "json"/"array" or "jsonl"; -1 for anything else. */
+int memfile_format_parse(const char *name);
+
+#define WRITE_FSYNC 1 /* fsync the data before the rename, and the folder after */
+
+/*
+ * Replace path with data atomically: a temporary file in the same folder,
+ * then rename, so a crash leaves the old or the new file, never a mix. An
+ * existing file's mode is kept; a new file gets 0666 less the umask.
+ * Reports with error() and returns -1 on failure, leaving path untouched.
+ */
+int write_atomic(const char *path, const char *data, size_t len,
+		 unsigned flags);
+
+/* The same, writing the canonical serialisation of set. */
+int memfile_write(const char *path, const struct entry_set *set,
+		  enum memfile_format fmt, unsigned flags);
+
+#endif
