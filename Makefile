@@ -8,7 +8,6 @@ PKG_CONFIG ?= pkg-config
 
 BUILD := build
 PROG := $(BUILD)/git-merge-crdtmem
-VERSION := $(shell cat VERSION 2>/dev/null || echo unknown)
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla
@@ -19,7 +18,7 @@ CRITERION_LIBS = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcr
 
 # Fixed flags come first; the user's CFLAGS and CPPFLAGS are added, not replaced.
 ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L $(WARNINGS) \
-	-DCRDTMEM_VERSION='"$(VERSION)"' $(CJSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+	$(CJSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 SRCS := $(wildcard driver/*.c)
 HDRS := $(wildcard driver/*.h)
