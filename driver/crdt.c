@@ -1,0 +1,340 @@
+/*
+ * The join and the driver's three-way rule (see crdt.h and DESIGN.md).
+ */
+#include "crdt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "json.h"
+
+/* A sorted list of distinct strings, borrowed from cJSON trees. */
+struct strset {
+	const char **v;
+	size_t nr, alloc;
+};
+
+static void strset_add_array(struct strset *s, const cJSON *arr)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, arr)
+	{
+		if (s->nr == s->alloc) {
+			s->alloc = s->alloc ? 2 * s->alloc : 16;
+			s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+		}
+		s->v[s->nr++] = c->valuestring;
+	}
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static void strset_finish(struct strset *s)
+{
+	size_t k = 0;
+
+	if (s->nr > 1)
+		qsort(s->v, s->nr, sizeof(*s->v), cmp_str);
+	for (size_t i = 0; i < s->nr; i++)
+		if (!k || strcmp(s->v[k - 1], s->v[i]))
+			s->v[k++] = s->v[i];
+	s->nr = k;
+}
+
+static int strset_has(const struct strset *s, const char *x)
+{
+	return s->nr && bsearch(&x, s->v, s->nr, sizeof(*s->v), cmp_str) != NULL;
+}
+
+static cJSON *meta_of(cJSON *obj)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, "_crdt_metadata");
+}
+
+static const cJSON *removed_of(cJSON *obj)
+{
+	cJSON *meta = meta_of(obj);
+
+	return meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations") : NULL;
+}
+
+static const cJSON *observations_of(cJSON *obj)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, "observations");
+}
+
+static cJSON *string_array(const struct strset *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	if (!arr)
+		die("out of memory");
+	for (size_t i = 0; i < s->nr; i++) {
+		cJSON *str = cJSON_CreateString(s->v[i]);
+		if (!str)
+			die("out of memory");
+		cJSON_AddItemToArray(arr, str);
+	}
+	return arr;
+}
+
+/*
+ * Rebuild the entity tree w with visible observations obs and removed list
+ * rem; takes ownership of w and returns the new entry.
+ */
+static struct entry *rebuild_entity(cJSON *w, const struct strset *obs,
+				    const struct strset *rem)
+{
+	struct buf err = BUF_INIT;
+	struct entry *e;
+	cJSON *meta = meta_of(w);
+
+	cJSON_ReplaceItemInObjectCaseSensitive(w, "observations", string_array(obs));
+	if (rem->nr) {
+		if (!meta) {
+			meta = cJSON_CreateObject();
+			if (!meta || !cJSON_AddItemToObject(w, "_crdt_metadata", meta))
+				die("out of memory");
+		}
+		if (cJSON_GetObjectItemCaseSensitive(meta, "removed_observations"))
+			cJSON_ReplaceItemInObjectCaseSensitive(meta, "removed_observations",
+							       string_array(rem));
+		else
+			cJSON_AddItemToObject(meta, "removed_observations", string_array(rem));
+	}
+	e = entry_from_json(w, &err);
+	if (!e)
+		die("internal error: merged entity is invalid: %s", err.buf);
+	buf_release(&err);
+	return e;
+}
+
+/* The join of two present entities that differ; w is the winner. */
+static struct entry *join_entities(const struct entry *w, const struct entry *l,
+				   const struct strset *extra_removed)
+{
+	cJSON *tw = entry_to_json(w), *tl = entry_to_json(l);
+	struct strset all = { 0 }, rem = { 0 }, vis = { 0 };
+	struct entry *e;
+
+	strset_add_array(&all, observations_of(tw));
+	strset_add_array(&all, observations_of(tl));
+	strset_add_array(&rem, removed_of(tw));
+	strset_add_array(&rem, removed_of(tl));
+	if (extra_removed)
+		for (size_t i = 0; i < extra_removed->nr; i++) {
+			if (rem.nr == rem.alloc) {
+				rem.alloc = rem.alloc ? 2 * rem.alloc : 16;
+				rem.v = xrealloc(rem.v, rem.alloc * sizeof(*rem.v));
+			}
+			rem.v[rem.nr++] = extra_removed->v[i];
+		}
+	strset_finish(&all);
+	strset_finish(&rem);
+	for (size_t i = 0; i < all.nr; i++)
+		if (!strset_has(&rem, all.v[i])) {
+			if (vis.nr == vis.alloc) {
+				vis.alloc = vis.alloc ? 2 * vis.alloc : 16;
+				vis.v = xrealloc(vis.v, vis.alloc * sizeof(*vis.v));
+			}
+			vis.v[vis.nr++] = all.v[i];
+		}
+	/*
+	 * The strings are borrowed from tw and tl; rebuild_entity copies them
+	 * into new arrays before the old ones are replaced, and tl outlives it.
+	 */
+	e = rebuild_entity(tw, &vis, &rem);
+	cJSON_Delete(tl);
+	free(all.v);
+	free(rem.v);
+	free(vis.v);
+	return e;
+}
+
+struct entry *crdt_join(const struct entry *a, const struct entry *b)
+{
+	const struct entry *w, *l;
+
+	if (!a || !b)
+		return entry_ref((struct entry *)(a ? a : b));
+	if (entry_equal(a, b))
+		return entry_ref((struct entry *)a);
+	if (entry_cmp_version(a, b) >= 0) {
+		w = a;
+		l = b;
+	} else {
+		w = b;
+		l = a;
+	}
+	if (w->kind == ENTRY_ENTITY && l->kind == ENTRY_ENTITY)
+		return join_entities(w, l, NULL);
+	return entry_ref((struct entry *)w);
+}
+
+static int live_entity(const struct entry *e)
+{
+	return e && e->kind == ENTRY_ENTITY && !e->deleted;
+}
+
+struct entry *crdt_merge3(const struct entry *o, const struct entry *a,
+			  const struct entry *b)
+{
+	if (entry_equal(a, o))
+		return entry_ref((struct entry *)b);
+	if (entry_equal(b, o))
+		return entry_ref((struct entry *)a);
+	if (!a || !b)
+		return entry_ref((struct entry *)(a ? a : b));
+	if (live_entity(o) && live_entity(a) && live_entity(b)) {
+		cJSON *to = entry_to_json(o), *ta = entry_to_json(a), *tb = entry_to_json(b);
+		struct strset in_a = { 0 }, in_b = { 0 }, gone = { 0 };
+		const cJSON *c;
+		struct entry *r;
+
+		strset_add_array(&in_a, observations_of(ta));
+		strset_add_array(&in_b, observations_of(tb));
+		strset_finish(&in_a);
+		strset_finish(&in_b);
+		cJSON_ArrayForEach(c, observations_of(to))
+		{
+			if (strset_has(&in_a, c->valuestring) && strset_has(&in_b, c->valuestring))
+				continue;
+			if (gone.nr == gone.alloc) {
+				gone.alloc = gone.alloc ? 2 * gone.alloc : 16;
+				gone.v = xrealloc(gone.v, gone.alloc * sizeof(*gone.v));
+			}
+			gone.v[gone.nr++] = c->valuestring;
+		}
+		if (!gone.nr) {
+			r = crdt_join(a, b);
+		} else if (entry_cmp_version(a, b) >= 0) {
+			r = join_entities(a, b, &gone);
+		} else {
+			r = join_entities(b, a, &gone);
+		}
+		free(in_a.v);
+		free(in_b.v);
+		free(gone.v);
+		cJSON_Delete(to);
+		cJSON_Delete(ta);
+		cJSON_Delete(tb);
+		return r;
+	}
+	return crdt_join(a, b);
+}
+
+void entry_set_append(struct entry_set *s, struct entry *e)
+{
+	if (s->nr == s->alloc) {
+		s->alloc = s->alloc ? s->alloc + s->alloc / 2 : 64;
+		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+	}
+	s->v[s->nr++] = e;
+}
+
+static int cmp_entry_keys(const void *x, const void *y)
+{
+	return entry_cmp_key(*(struct entry *const *)x, *(struct entry *const *)y);
+}
+
+size_t entry_set_normalize(struct entry_set *s)
+{
+	size_t k = 0, dups = 0;
+	int sorted = 1;
+
+	for (size_t i = 1; i < s->nr && sorted; i++)
+		sorted = entry_cmp_key(s->v[i - 1], s->v[i]) < 0;
+	if (sorted)
+		return 0;
+	qsort(s->v, s->nr, sizeof(*s->v), cmp_entry_keys);
+	for (size_t i = 0; i < s->nr; i++) {
+		if (k && !entry_cmp_key(s->v[k - 1], s->v[i])) {
+			struct entry *j = crdt_join(s->v[k - 1], s->v[i]);
+			entry_unref(s->v[k - 1]);
+			entry_unref(s->v[i]);
+			s->v[k - 1] = j;
+			dups++;
+			continue;
+		}
+		s->v[k++] = s->v[i];
+	}
+	s->nr = k;
+	return dups;
+}
+
+void entry_set_release(struct entry_set *s)
+{
+	for (size_t i = 0; i < s->nr; i++)
+		entry_unref(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->nr = s->alloc = 0;
+}
+
+struct entry *entry_set_find(const struct entry_set *s, const char *key,
+			     size_t key_len)
+{
+	size_t lo = 0, hi = s->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct entry *e = s->v[mid];
+		size_t n = e->key_len < key_len ? e->key_len : key_len;
+		int c = memcmp(e->key, key, n);
+		if (!c)
+			c = e->key_len < key_len ? -1 : e->key_len > key_len;
+		if (!c)
+			return s->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void crdt_join_sets(const struct entry_set *a, const struct entry_set *b,
+		    struct entry_set *out)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->nr || j < b->nr) {
+		int c = i == a->nr ? 1 : j == b->nr ? -1 : entry_cmp_key(a->v[i], b->v[j]);
+		if (c < 0)
+			entry_set_append(out, entry_ref(a->v[i++]));
+		else if (c > 0)
+			entry_set_append(out, entry_ref(b->v[j++]));
+		else
+			entry_set_append(out, crdt_join(a->v[i++], b->v[j++]));
+	}
+}
+
+void crdt_merge3_sets(const struct entry_set *o, const struct entry_set *a,
+		      const struct entry_set *b, struct entry_set *out)
+{
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < o->nr || j < a->nr || k < b->nr) {
+		const struct entry *min = NULL, *eo = NULL, *ea = NULL, *eb = NULL;
+		if (i < o->nr)
+			min = o->v[i];
+		if (j < a->nr && (!min || entry_cmp_key(a->v[j], min) < 0))
+			min = a->v[j];
+		if (k < b->nr && (!min || entry_cmp_key(b->v[k], min) < 0))
+			min = b->v[k];
+		if (i < o->nr && !entry_cmp_key(o->v[i], min))
+			eo = o->v[i++];
+		if (j < a->nr && !entry_cmp_key(a->v[j], min))
+			ea = a->v[j++];
+		if (k < b->nr && !entry_cmp_key(b->v[k], min))
+			eb = b->v[k++];
+		struct entry *r = crdt_merge3(eo, ea, eb);
+		if (r)
+			entry_set_append(out, r);
+	}
+}

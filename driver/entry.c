@@ -1,0 +1,553 @@
+/*
+ * Entries: validation, keys, canonical form and the version order
+ * (see entry.h).
+ */
+#include "entry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "json.h"
+
+static int is_integer_text(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char **s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		char c = (*s)[i];
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*s += n;
+	*out = v;
+	return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 ? 28 + leap : dm[m - 1];
+}
+
+#define NS_PER_SEC 1000000000LL
+#define MAX_EPOCH_SEC 9000000000LL /* keeps seconds * 1e9 inside int64 */
+
+/* Epoch seconds written as decimal text, possibly with a fraction. */
+static int parse_epoch_text(const char *s, int64_t *ns)
+{
+	const char *p = s;
+	int neg = 0;
+	int64_t sec = 0, frac = 0, scale = NS_PER_SEC;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		sec = sec * 10 + (*p - '0');
+		if (sec > MAX_EPOCH_SEC)
+			return -1;
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+		}
+	}
+	if (*p == 'e' || *p == 'E') {
+		/* Exponent forms are rare; a double is precise enough for them. */
+		char *end;
+		errno = 0;
+		double d = strtod(s, &end);
+		if (errno || *end || d != d || d > (double)MAX_EPOCH_SEC ||
+		    d < -(double)MAX_EPOCH_SEC)
+			return -1;
+		*ns = (int64_t)(d * 1e9);
+		return 0;
+	}
+	if (*p)
+		return -1;
+	*ns = sec * NS_PER_SEC + frac;
+	if (neg)
+		*ns = -*ns;
+	return 0;
+}
+
+int entry_parse_iso8601(const char *s, int64_t *ns)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, scale = NS_PER_SEC;
+
+	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
+	    digits(&s, 2, &d))
+		return -1;
+	if (*s != 'T' && *s != 't' && *s != ' ')
+		return -1;
+	s++;
+	if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || *s++ != ':' ||
+	    digits(&s, 2, &sec))
+		return -1;
+	if (*s == '.' || *s == ',') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*s - '0') * scale;
+			}
+		}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s++ == '-' ? -1 : 1;
+		if (digits(&s, 2, &oh))
+			return -1;
+		if (*s == ':')
+			s++;
+		if (*s && digits(&s, 2, &om))
+			return -1;
+		if (oh > 23 || om > 59)
+			return -1;
+	} else {
+		return -1; /* a time without an offset names no instant */
+	}
+	if (*s)
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+		    h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+	*ns = t * NS_PER_SEC + frac;
+	return 0;
+}
+
+int entry_parse_instant(const cJSON *item, int64_t *ns)
+{
+	if (cJSON_IsString(item)) {
+		if (!entry_parse_iso8601(item->valuestring, ns))
+			return 0;
+		return parse_epoch_text(item->valuestring, ns);
+	}
+	if (cJSON_IsRaw(item))
+		return parse_epoch_text(item->valuestring, ns);
+	if (cJSON_IsNumber(item)) {
+		double d = item->valuedouble;
+		if (d != d || d > (double)MAX_EPOCH_SEC || d < -(double)MAX_EPOCH_SEC)
+			return -1;
+		*ns = (int64_t)(d * 1e9);
+		return 0;
+	}
+	return -1;
+}
+
+void entry_format_instant(struct buf *out, int64_t ns)
+{
+	int64_t sec = ns / NS_PER_SEC, rem = ns % NS_PER_SEC;
+
+	if (rem < 0) {
+		rem += NS_PER_SEC;
+		sec--;
+	}
+	int64_t days = sec / 86400, tod = sec % 86400;
+	if (tod < 0) {
+		tod += 86400;
+		days--;
+	}
+	/* civil_from_days */
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	buf_addf(out, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+		 (int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60),
+		 (int)(rem / 1000000));
+}
+
+static int cmp_strings(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Whether every element of arr is a string. */
+static int all_strings(const cJSON *arr)
+{
+	const cJSON *c;
+
+	if (!cJSON_IsArray(arr))
+		return 0;
+	cJSON_ArrayForEach(c, arr) if (!cJSON_IsString(c)) return 0;
+	return 1;
+}
+
+/* The strings of arr, sorted and without repeats; caller frees the array. */
+static const char **sorted_strings(const cJSON *arr, size_t *nr)
+{
+	const cJSON *c;
+	size_t n = 0, k = 0;
+	const char **v;
+
+	cJSON_ArrayForEach(c, arr) n++;
+	v = xmalloc((n ? n : 1) * sizeof(*v));
+	cJSON_ArrayForEach(c, arr) v[k++] = c->valuestring;
+	qsort(v, n, sizeof(*v), cmp_strings);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || strcmp(v[k - 1], v[i]))
+			v[k++] = v[i];
+	*nr = k;
+	return v;
+}
+
+static int in_sorted(const char *const *v, size_t n, const char *s)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid], s);
+		if (!c)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static cJSON *string_array(const char *const *v, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	if (!arr)
+		die("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *s = cJSON_CreateString(v[i]);
+		if (!s)
+			die("out of memory");
+		cJSON_AddItemToArray(arr, s);
+	}
+	return arr;
+}
+
+static void set_member(cJSON *obj, const char *name, cJSON *value)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, name)) {
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, name, value);
+	} else if (!cJSON_AddItemToObject(obj, name, value)) {
+		die("out of memory");
+	}
+}
+
+/*
+ * Put an entity's observation sets into canonical form: observations sorted,
+ * unique, without removed ones; removed_observations sorted, unique, and
+ * absent when empty.
+ */
+static void normalize_entity(cJSON *obj, cJSON *meta)
+{
+	cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
+	cJSON *rem = meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations") : NULL;
+	size_t nobs = 0, nrem = 0, k = 0;
+	const char **vobs = obs ? sorted_strings(obs, &nobs) : xmalloc(sizeof(*vobs));
+	const char **vrem = rem ? sorted_strings(rem, &nrem) : xmalloc(sizeof(*vrem));
+
+	for (size_t i = 0; i < nobs; i++)
+		if (!in_sorted(vrem, nrem, vobs[i]))
+			vobs[k++] = vobs[i];
+	cJSON *new_obs = string_array(vobs, k);
+	cJSON *new_rem = nrem ? string_array(vrem, nrem) : NULL;
+	free(vobs);
+	free(vrem);
+	/* The new arrays copied the strings; the old ones can go now. */
+	set_member(obj, "observations", new_obs);
+	if (meta) {
+		if (new_rem)
+			set_member(meta, "removed_observations", new_rem);
+		else
+			cJSON_DeleteItemFromObjectCaseSensitive(meta, "removed_observations");
+	}
+}
+
+static int check_metadata(cJSON *meta, struct entry *e, struct buf *err)
+{
+	const cJSON *v;
+
+	if (!cJSON_IsObject(meta)) {
+		buf_addstr(err, "'_crdt_metadata' is not an object");
+		return -1;
+	}
+	e->stamp.instant = STAMP_NONE;
+	v = cJSON_GetObjectItemCaseSensitive(meta, "timestamp");
+	if (v && entry_parse_instant(v, &e->stamp.instant)) {
+		buf_addstr(err, "'_crdt_metadata.timestamp' is not a timestamp");
+		return -1;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(meta, "version");
+	if (v) {
+		if (!cJSON_IsRaw(v) || !is_integer_text(v->valuestring)) {
+			buf_addstr(err, "'_crdt_metadata.version' is not an integer");
+			return -1;
+		}
+		errno = 0;
+		e->stamp.version = strtoll(v->valuestring, NULL, 10);
+		if (errno) {
+			buf_addstr(err, "'_crdt_metadata.version' is out of range");
+			return -1;
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(meta, "host");
+	if (v && !cJSON_IsString(v)) {
+		buf_addstr(err, "'_crdt_metadata.host' is not a string");
+		return -1;
+	}
+	e->host = xstrdup(v ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(meta, "unique_id");
+	if (v && !cJSON_IsString(v)) {
+		buf_addstr(err, "'_crdt_metadata.unique_id' is not a string");
+		return -1;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(meta, "deleted");
+	if (v && !cJSON_IsBool(v)) {
+		buf_addstr(err, "'_crdt_metadata.deleted' is not true or false");
+		return -1;
+	}
+	e->deleted = v && cJSON_IsTrue(v);
+	v = cJSON_GetObjectItemCaseSensitive(meta, "removed_observations");
+	if (v && !all_strings(v)) {
+		buf_addstr(err, "'_crdt_metadata.removed_observations' is not an array of strings");
+		return -1;
+	}
+	return 0;
+}
+
+static void key_open(struct buf *k, const char *kind)
+{
+	buf_addstr(k, "[\"");
+	buf_addstr(k, kind);
+	buf_addstr(k, "\"");
+}
+
+static void key_string(struct buf *k, const cJSON *obj, const char *name)
+{
+	buf_addch(k, ',');
+	json_write_string(k, cJSON_GetObjectItemCaseSensitive(obj, name)->valuestring);
+}
+
+static int string_member(const cJSON *obj, const char *name)
+{
+	return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, name));
+}
+
+static int type_is(const cJSON *obj, const char *type)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "type");
+
+	return cJSON_IsString(t) && !strcmp(t->valuestring, type);
+}
+
+struct entry *entry_from_json(cJSON *obj, struct buf *err)
+{
+	struct entry *e = xcalloc(1, sizeof(*e));
+	struct buf key = BUF_INIT, text = BUF_INIT;
+	cJSON *meta, *id;
+
+	e->refs = 1;
+	e->stamp.instant = STAMP_NONE;
+	if (!cJSON_IsObject(obj)) {
+		buf_addstr(err, "an entry must be a JSON object");
+		goto bad;
+	}
+	meta = cJSON_GetObjectItemCaseSensitive(obj, "_crdt_metadata");
+	if (meta && check_metadata(meta, e, err))
+		goto bad;
+	if (!e->host)
+		e->host = xstrdup("");
+
+	id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+	if (id && (cJSON_IsString(id) ||
+		   (cJSON_IsRaw(id) && is_integer_text(id->valuestring)))) {
+		e->kind = ENTRY_ID;
+		key_open(&key, "id");
+		buf_addch(&key, ',');
+		json_write(&key, id);
+	} else if (type_is(obj, "entity") && string_member(obj, "name")) {
+		const cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
+		if (obs && !all_strings(obs)) {
+			buf_addstr(err, "'observations' of an entity is not an array of strings");
+			goto bad;
+		}
+		e->kind = ENTRY_ENTITY;
+		normalize_entity(obj, meta);
+		key_open(&key, "entity");
+		key_string(&key, obj, "name");
+	} else if (type_is(obj, "relation") && string_member(obj, "from") &&
+		   string_member(obj, "relationType") && string_member(obj, "to")) {
+		e->kind = ENTRY_RELATION;
+		key_open(&key, "relation");
+		key_string(&key, obj, "from");
+		key_string(&key, obj, "relationType");
+		key_string(&key, obj, "to");
+	} else {
+		e->kind = ENTRY_CONTENT;
+		key_open(&key, "content");
+		buf_addch(&key, ',');
+		if (meta)
+			cJSON_DetachItemViaPointer(obj, meta);
+		json_write(&key, obj);
+		if (meta)
+			cJSON_AddItemToObject(obj, "_crdt_metadata", meta);
+	}
+	buf_addch(&key, ']');
+	json_write(&text, obj);
+	e->key = buf_detach(&key, &e->key_len);
+	e->text = buf_detach(&text, &e->text_len);
+	e->stamp.host = e->host;
+	cJSON_Delete(obj);
+	return e;
+bad:
+	cJSON_Delete(obj);
+	buf_release(&key);
+	entry_unref(e);
+	return NULL;
+}
+
+struct entry *entry_parse(const char *text, size_t len, struct buf *err)
+{
+	struct json_error jerr;
+	cJSON *obj = json_parse(text, len, &jerr);
+
+	if (!obj) {
+		buf_addf(err, "offset %zu: %s", jerr.offset, jerr.msg);
+		return NULL;
+	}
+	return entry_from_json(obj, err);
+}
+
+cJSON *entry_to_json(const struct entry *e)
+{
+	cJSON *obj = json_parse(e->text, e->text_len, NULL);
+
+	if (!obj)
+		die("entry text is not valid JSON: %s", e->text);
+	return obj;
+}
+
+struct entry *entry_ref(struct entry *e)
+{
+	if (e)
+		e->refs++;
+	return e;
+}
+
+void entry_unref(struct entry *e)
+{
+	if (!e || --e->refs)
+		return;
+	free(e->key);
+	free(e->text);
+	free(e->host);
+	free(e);
+}
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+int entry_cmp_key(const struct entry *a, const struct entry *b)
+{
+	return cmp_bytes(a->key, a->key_len, b->key, b->key_len);
+}
+
+int entry_equal(const struct entry *a, const struct entry *b)
+{
+	if (!a || !b)
+		return a == b;
+	return a == b || (a->text_len == b->text_len && !memcmp(a->text, b->text, a->text_len));
+}
+
+/* An entity's canonical bytes without its observation sets. */
+static void entity_tiebreak_text(const struct entry *e, struct buf *out)
+{
+	cJSON *obj = entry_to_json(e);
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "_crdt_metadata");
+
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "observations");
+	if (meta)
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "removed_observations");
+	json_write(out, obj);
+	cJSON_Delete(obj);
+}
+
+int entry_cmp_version(const struct entry *a, const struct entry *b)
+{
+	int c;
+
+	if (a->stamp.instant != b->stamp.instant)
+		return a->stamp.instant < b->stamp.instant ? -1 : 1;
+	if (a->stamp.version != b->stamp.version)
+		return a->stamp.version < b->stamp.version ? -1 : 1;
+	c = strcmp(a->stamp.host, b->stamp.host);
+	if (c)
+		return c < 0 ? -1 : 1;
+	if (a->kind == ENTRY_ENTITY && b->kind == ENTRY_ENTITY) {
+		struct buf ta = BUF_INIT, tb = BUF_INIT;
+		entity_tiebreak_text(a, &ta);
+		entity_tiebreak_text(b, &tb);
+		c = cmp_bytes(ta.buf, ta.len, tb.buf, tb.len);
+		buf_release(&ta);
+		buf_release(&tb);
+	} else {
+		c = cmp_bytes(a->text, a->text_len, b->text, b->text_len);
+	}
+	return c < 0 ? -1 : c > 0;
+}

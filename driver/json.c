@@ -1,0 +1,594 @@
+/*
+ * Strict JSON parser producing cJSON trees, and the canonical writer
+ * (see json.h for why the tool parses JSON itself).
+ */
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+struct parser {
+	const char *text;
+	size_t len;
+	size_t pos;
+	int depth;
+	struct json_error *err;
+	struct buf scratch; /* decoded strings */
+};
+
+static int fail(struct parser *p, size_t at, const char *msg)
+{
+	if (p->err) {
+		p->err->offset = at;
+		p->err->msg = msg;
+	}
+	return -1;
+}
+
+static void skip_ws(struct parser *p)
+{
+	while (p->pos < p->len) {
+		char c = p->text[p->pos];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->pos++;
+	}
+}
+
+static int hex4(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_utf8(struct buf *b, unsigned cp)
+{
+	char s[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		s[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		s[0] = (char)(0xC0 | (cp >> 6));
+		s[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		s[0] = (char)(0xE0 | (cp >> 12));
+		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		s[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		s[0] = (char)(0xF0 | (cp >> 18));
+		s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		s[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	buf_add(b, s, n);
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes available), or 0
+ * when it is not valid (overlong forms, surrogates and values above
+ * U+10FFFF are invalid).
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xE0 && s[1] < 0xA0)
+			return 0;
+		if (c == 0xED && s[1] >= 0xA0)
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+		    (s[3] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xF0 && s[1] < 0x90)
+			return 0;
+		if (c == 0xF4 && s[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* Decode the string starting at the opening quote into p->scratch. */
+static int parse_string(struct parser *p)
+{
+	const char *t = p->text;
+	size_t i = p->pos + 1;
+
+	buf_reset(&p->scratch);
+	for (;;) {
+		size_t start = i;
+		while (i < p->len) {
+			unsigned char c = (unsigned char)t[i];
+			if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+				break;
+			i++;
+		}
+		buf_add(&p->scratch, t + start, i - start);
+		if (i >= p->len)
+			return fail(p, i, "unterminated string");
+		unsigned char c = (unsigned char)t[i];
+		if (c == '"') {
+			p->pos = i + 1;
+			return 0;
+		}
+		if (c < 0x20)
+			return fail(p, i, "control character in string");
+		if (c >= 0x80) {
+			size_t n = utf8_len((const unsigned char *)t + i, p->len - i);
+			if (!n)
+				return fail(p, i, "invalid UTF-8");
+			buf_add(&p->scratch, t + i, n);
+			i += n;
+			continue;
+		}
+		/* backslash */
+		if (i + 1 >= p->len)
+			return fail(p, i, "unterminated string");
+		char e = t[i + 1];
+		switch (e) {
+		case '"': buf_addch(&p->scratch, '"'); break;
+		case '\\': buf_addch(&p->scratch, '\\'); break;
+		case '/': buf_addch(&p->scratch, '/'); break;
+		case 'b': buf_addch(&p->scratch, '\b'); break;
+		case 'f': buf_addch(&p->scratch, '\f'); break;
+		case 'n': buf_addch(&p->scratch, '\n'); break;
+		case 'r': buf_addch(&p->scratch, '\r'); break;
+		case 't': buf_addch(&p->scratch, '\t'); break;
+		case 'u': {
+			unsigned cp, lo;
+			if (i + 6 > p->len || hex4(t + i + 2, &cp))
+				return fail(p, i, "invalid \\u escape");
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return fail(p, i, "lone low surrogate in \\u escape");
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (i + 12 > p->len || t[i + 6] != '\\' || t[i + 7] != 'u' ||
+				    hex4(t + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+					return fail(p, i, "lone high surrogate in \\u escape");
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				i += 6;
+			}
+			if (cp == 0)
+				return fail(p, i, "\\u0000 in a string is not supported");
+			put_utf8(&p->scratch, cp);
+			i += 6;
+			continue;
+		}
+		default:
+			return fail(p, i, "invalid escape in string");
+		}
+		i += 2;
+	}
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static cJSON *parse_number(struct parser *p)
+{
+	const char *t = p->text;
+	size_t i = p->pos, start = p->pos;
+	char small[64];
+	cJSON *item;
+
+	if (i < p->len && t[i] == '-')
+		i++;
+	if (i >= p->len || !is_digit(t[i]))
+		return fail(p, i, "invalid number"), NULL;
+	if (t[i] == '0') {
+		i++;
+	} else {
+		while (i < p->len && is_digit(t[i]))
+			i++;
+	}
+	if (i < p->len && t[i] == '.') {
+		i++;
+		if (i >= p->len || !is_digit(t[i]))
+			return fail(p, i, "invalid number"), NULL;
+		while (i < p->len && is_digit(t[i]))
+			i++;
+	}
+	if (i < p->len && (t[i] == 'e' || t[i] == 'E')) {
+		i++;
+		if (i < p->len && (t[i] == '+' || t[i] == '-'))
+			i++;
+		if (i >= p->len || !is_digit(t[i]))
+			return fail(p, i, "invalid number"), NULL;
+		while (i < p->len && is_digit(t[i]))
+			i++;
+	}
+	p->pos = i;
+	if (i - start < sizeof(small)) {
+		memcpy(small, t + start, i - start);
+		small[i - start] = '\0';
+		item = cJSON_CreateRaw(small);
+	} else {
+		char *s = xmemdup0(t + start, i - start);
+		item = cJSON_CreateRaw(s);
+		free(s);
+	}
+	if (!item)
+		die("out of memory");
+	return item;
+}
+
+static cJSON *parse_value(struct parser *p);
+
+static int cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Whether an object has two members of the same name. */
+static int has_duplicate_names(const cJSON *obj, size_t count)
+{
+	const cJSON *a, *b;
+
+	if (count < 2)
+		return 0;
+	if (count <= 16) {
+		for (a = obj->child; a; a = a->next)
+			for (b = a->next; b; b = b->next)
+				if (!strcmp(a->string, b->string))
+					return 1;
+		return 0;
+	}
+	const char **names = xmalloc(count * sizeof(*names));
+	size_t n = 0;
+	int dup = 0;
+	cJSON_ArrayForEach(a, obj) names[n++] = a->string;
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 1; i < n && !dup; i++)
+		dup = !strcmp(names[i - 1], names[i]);
+	free(names);
+	return dup;
+}
+
+static cJSON *parse_object(struct parser *p)
+{
+	size_t open = p->pos, count = 0;
+	cJSON *obj = cJSON_CreateObject();
+
+	if (!obj)
+		die("out of memory");
+	p->pos++;
+	skip_ws(p);
+	if (p->pos < p->len && p->text[p->pos] == '}') {
+		p->pos++;
+		return obj;
+	}
+	for (;;) {
+		skip_ws(p);
+		if (p->pos >= p->len || p->text[p->pos] != '"') {
+			fail(p, p->pos, p->pos >= p->len ? "unterminated object"
+							 : "expected a member name");
+			goto bad;
+		}
+		if (parse_string(p))
+			goto bad;
+		char *name = xmemdup0(p->scratch.buf, p->scratch.len);
+		skip_ws(p);
+		if (p->pos >= p->len || p->text[p->pos] != ':') {
+			free(name);
+			fail(p, p->pos, "expected ':'");
+			goto bad;
+		}
+		p->pos++;
+		cJSON *value = parse_value(p);
+		if (!value) {
+			free(name);
+			goto bad;
+		}
+		if (!cJSON_AddItemToObject(obj, name, value))
+			die("out of memory");
+		free(name);
+		count++;
+		skip_ws(p);
+		if (p->pos < p->len && p->text[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		if (p->pos < p->len && p->text[p->pos] == '}') {
+			p->pos++;
+			break;
+		}
+		fail(p, p->pos, p->pos >= p->len ? "unterminated object" : "expected ',' or '}'");
+		goto bad;
+	}
+	if (has_duplicate_names(obj, count)) {
+		fail(p, open, "duplicate member name in object");
+		goto bad;
+	}
+	return obj;
+bad:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+static cJSON *parse_array(struct parser *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	if (!arr)
+		die("out of memory");
+	p->pos++;
+	skip_ws(p);
+	if (p->pos < p->len && p->text[p->pos] == ']') {
+		p->pos++;
+		return arr;
+	}
+	for (;;) {
+		cJSON *value = parse_value(p);
+		if (!value)
+			goto bad;
+		cJSON_AddItemToArray(arr, value);
+		skip_ws(p);
+		if (p->pos < p->len && p->text[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		if (p->pos < p->len && p->text[p->pos] == ']') {
+			p->pos++;
+			break;
+		}
+		fail(p, p->pos, p->pos >= p->len ? "unterminated array" : "expected ',' or ']'");
+		goto bad;
+	}
+	return arr;
+bad:
+	cJSON_Delete(arr);
+	return NULL;
+}
+
+static cJSON *parse_literal(struct parser *p, const char *word, cJSON *item)
+{
+	size_t n = strlen(word);
+
+	if (p->len - p->pos < n || memcmp(p->text + p->pos, word, n)) {
+		cJSON_Delete(item);
+		fail(p, p->pos, "invalid literal");
+		return NULL;
+	}
+	if (!item)
+		die("out of memory");
+	p->pos += n;
+	return item;
+}
+
+static cJSON *parse_value(struct parser *p)
+{
+	cJSON *v;
+
+	skip_ws(p);
+	if (p->pos >= p->len)
+		return fail(p, p->pos, "unexpected end of input"), NULL;
+	switch (p->text[p->pos]) {
+	case '{':
+	case '[':
+		if (++p->depth > JSON_MAX_DEPTH)
+			return fail(p, p->pos, "nested too deeply"), NULL;
+		v = p->text[p->pos] == '{' ? parse_object(p) : parse_array(p);
+		p->depth--;
+		return v;
+	case '"':
+		if (parse_string(p))
+			return NULL;
+		v = cJSON_CreateString(p->scratch.buf);
+		if (!v)
+			die("out of memory");
+		return v;
+	case 't':
+		return parse_literal(p, "true", cJSON_CreateTrue());
+	case 'f':
+		return parse_literal(p, "false", cJSON_CreateFalse());
+	case 'n':
+		return parse_literal(p, "null", cJSON_CreateNull());
+	default:
+		if (p->text[p->pos] == '-' || is_digit(p->text[p->pos]))
+			return parse_number(p);
+		return fail(p, p->pos, "unexpected character"), NULL;
+	}
+}
+
+cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
+			 struct json_error *err)
+{
+	struct parser p = { text, len, 0, 0, err, BUF_INIT };
+	cJSON *v = parse_value(&p);
+
+	buf_release(&p.scratch);
+	if (v && end)
+		*end = p.pos;
+	return v;
+}
+
+cJSON *json_parse(const char *text, size_t len, struct json_error *err)
+{
+	struct parser p = { text, len, 0, 0, err, BUF_INIT };
+	cJSON *v = parse_value(&p);
+
+	buf_release(&p.scratch);
+	if (!v)
+		return NULL;
+	skip_ws(&p);
+	if (p.pos < len) {
+		fail(&p, p.pos, "unexpected text after the JSON value");
+		cJSON_Delete(v);
+		return NULL;
+	}
+	return v;
+}
+
+static const char *const ranked_names[] = {
+	"type", "id", "name", "entityType", "from", "relationType", "to",
+	"content", "observations", "host", "timestamp", "version", "unique_id",
+	"deleted", "removed_observations",
+};
+#define RANK_OTHER 100
+#define RANK_METADATA 200
+
+int json_key_rank(const char *name)
+{
+	if (name[0] == '_' && !strcmp(name, "_crdt_metadata"))
+		return RANK_METADATA;
+	for (size_t i = 0; i < sizeof(ranked_names) / sizeof(*ranked_names); i++)
+		if (name[0] == ranked_names[i][0] && !strcmp(name, ranked_names[i]))
+			return (int)i;
+	return RANK_OTHER;
+}
+
+int json_key_cmp(const char *a, const char *b)
+{
+	int ra = json_key_rank(a), rb = json_key_rank(b);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+void json_write_string(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	buf_addch(out, '"');
+	for (;;) {
+		size_t start = i;
+		while (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')
+			i++;
+		buf_add(out, s + start, i - start);
+		if (!u[i])
+			break;
+		char esc[7] = { '\\', 0 };
+		size_t n = 2;
+		switch (u[i]) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[u[i] >> 4];
+			esc[5] = hex[u[i] & 15];
+			n = 6;
+		}
+		buf_add(out, esc, n);
+		i++;
+	}
+	buf_addch(out, '"');
+}
+
+static int cmp_members(const void *x, const void *y)
+{
+	const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
+
+	return json_key_cmp(a->string, b->string);
+}
+
+static void write_number(struct buf *out, double d)
+{
+	char tmp[64];
+
+	if (d == (double)(long long)d && d > -1e18 && d < 1e18)
+		snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
+	else
+		snprintf(tmp, sizeof(tmp), "%.17g", d);
+	buf_addstr(out, tmp);
+}
+
+void json_write(struct buf *out, const cJSON *item)
+{
+	const cJSON *c;
+
+	switch (item->type & 0xFF) {
+	case cJSON_False: buf_add(out, "false", 5); return;
+	case cJSON_True: buf_add(out, "true", 4); return;
+	case cJSON_NULL: buf_add(out, "null", 4); return;
+	case cJSON_Raw: buf_addstr(out, item->valuestring); return;
+	case cJSON_Number: write_number(out, item->valuedouble); return;
+	case cJSON_String: json_write_string(out, item->valuestring); return;
+	case cJSON_Array:
+		buf_addch(out, '[');
+		cJSON_ArrayForEach(c, item)
+		{
+			if (c != item->child)
+				buf_addch(out, ',');
+			json_write(out, c);
+		}
+		buf_addch(out, ']');
+		return;
+	case cJSON_Object: {
+		const cJSON *stack[16], **members = stack;
+		size_t n = 0;
+		cJSON_ArrayForEach(c, item) n++;
+		if (n > sizeof(stack) / sizeof(*stack))
+			members = xmalloc(n * sizeof(*members));
+		n = 0;
+		cJSON_ArrayForEach(c, item) members[n++] = c;
+		qsort(members, n, sizeof(*members), cmp_members);
+		buf_addch(out, '{');
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				buf_addch(out, ',');
+			json_write_string(out, members[i]->string);
+			buf_addch(out, ':');
+			json_write(out, members[i]);
+		}
+		buf_addch(out, '}');
+		if (members != stack)
+			free(members);
+		return;
+	}
+	default:
+		die("json_write: unknown item type %d", item->type);
+	}
+}
+
+cJSON *json_new_int(long long v)
+{
+	char tmp[32];
+	cJSON *item;
+
+	snprintf(tmp, sizeof(tmp), "%lld", v);
+	item = cJSON_CreateRaw(tmp);
+	if (!item)
+		die("out of memory");
+	return item;
+}

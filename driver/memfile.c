@@ -1,0 +1,429 @@
+/*
+ * Reading, writing and atomically replacing memory files (see memfile.h).
+ */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include "memfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "json.h"
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Append "line L, column C: " for a byte offset into data. */
+static void add_position(struct buf *err, const char *data, size_t offset)
+{
+	size_t line = 1, col = 1;
+
+	for (size_t i = 0; i < offset; i++) {
+		if (data[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	buf_addf(err, "line %zu, column %zu: ", line, col);
+}
+
+static int bad(struct memfile *mf, struct buf *err, const char *data,
+	       size_t offset, const char *msg)
+{
+	add_position(err, data, offset);
+	buf_addstr(err, msg);
+	entry_set_release(&mf->set);
+	return -1;
+}
+
+/* Make an entry of a parsed value; on failure report at offset. */
+static int add_entry(struct memfile *mf, cJSON *value, const char *data,
+		     size_t offset, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	struct entry *e;
+
+	if (!cJSON_IsObject(value)) {
+		cJSON_Delete(value);
+		return bad(mf, err, data, offset, "an entry must be a JSON object");
+	}
+	e = entry_from_json(value, &why);
+	if (!e) {
+		bad(mf, err, data, offset, why.buf);
+		buf_release(&why);
+		return -1;
+	}
+	entry_set_append(&mf->set, e);
+	return 0;
+}
+
+static int parse_array(struct memfile *mf, const char *data, size_t len,
+		       size_t pos, struct buf *err)
+{
+	struct json_error jerr;
+
+	pos++; /* '[' */
+	while (pos < len && is_ws(data[pos]))
+		pos++;
+	if (pos < len && data[pos] == ']') {
+		pos++;
+	} else {
+		for (;;) {
+			size_t end;
+			while (pos < len && is_ws(data[pos]))
+				pos++;
+			cJSON *v = json_parse_prefix(data + pos, len - pos, &end, &jerr);
+			if (!v)
+				return bad(mf, err, data, pos + jerr.offset, jerr.msg);
+			if (add_entry(mf, v, data, pos, err))
+				return -1;
+			pos += end;
+			while (pos < len && is_ws(data[pos]))
+				pos++;
+			if (pos < len && data[pos] == ',') {
+				pos++;
+				continue;
+			}
+			if (pos < len && data[pos] == ']') {
+				pos++;
+				break;
+			}
+			return bad(mf, err, data, pos,
+				   pos < len ? "expected ',' or ']'" : "unterminated array");
+		}
+	}
+	while (pos < len && is_ws(data[pos]))
+		pos++;
+	if (pos < len)
+		return bad(mf, err, data, pos, "unexpected text after the array");
+	return 0;
+}
+
+static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
+		       struct buf *err)
+{
+	struct json_error jerr;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - data) : len, start = pos, stop = end;
+
+		pos = nl ? end + 1 : len;
+		while (start < stop && is_ws(data[start]))
+			start++;
+		if (start == stop)
+			continue; /* blank line */
+		if (data[stop - 1] == '\r')
+			stop--;
+		if (data[start] != '{')
+			return bad(mf, err, data, start, "expected '{' (one JSON object per line)");
+		cJSON *v = json_parse(data + start, stop - start, &jerr);
+		if (!v)
+			return bad(mf, err, data, start + jerr.offset, jerr.msg);
+		if (add_entry(mf, v, data, start, err))
+			return -1;
+	}
+	return 0;
+}
+
+int memfile_parse(struct memfile *mf, const char *data, size_t len,
+		  struct buf *err)
+{
+	size_t pos = 0;
+	int ret;
+
+	mf->format = MEMFILE_EMPTY;
+	mf->duplicates = 0;
+	while (pos < len && is_ws(data[pos]))
+		pos++;
+	if (pos == len)
+		return 0;
+	if (data[pos] == '[') {
+		mf->format = MEMFILE_ARRAY;
+		ret = parse_array(mf, data, len, pos, err);
+	} else if (data[pos] == '{') {
+		mf->format = MEMFILE_JSONL;
+		ret = parse_jsonl(mf, data, len, err);
+	} else {
+		return bad(mf, err, data, pos,
+			   "expected a JSON array or JSON lines (one object per line)");
+	}
+	if (!ret)
+		mf->duplicates = entry_set_normalize(&mf->set);
+	return ret;
+}
+
+static int read_all(const char *path, struct buf *out, struct buf *err)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		buf_addf(err, "cannot read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		buf_addstr(err, "cannot read: is a directory");
+		return -1;
+	}
+	buf_grow(out, st.st_size > 0 ? (size_t)st.st_size : 4096);
+	for (;;) {
+		if (out->alloc - out->len < 2)
+			buf_grow(out, 65536);
+		ssize_t n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_addf(err, "cannot read: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (!n)
+			break;
+		out->len += (size_t)n;
+	}
+	out->buf[out->len] = '\0';
+	close(fd);
+	return 0;
+}
+
+int memfile_load(struct memfile *mf, const char *path, struct buf *err)
+{
+	struct buf data = BUF_INIT;
+	int ret = read_all(path, &data, err);
+
+	if (!ret)
+		ret = memfile_parse(mf, data.buf, data.len, err);
+	buf_release(&data);
+	return ret;
+}
+
+void memfile_release(struct memfile *mf)
+{
+	entry_set_release(&mf->set);
+	mf->format = MEMFILE_EMPTY;
+	mf->duplicates = 0;
+}
+
+int memfile_format_parse(const char *name)
+{
+	if (!strcmp(name, "json") || !strcmp(name, "array"))
+		return MEMFILE_ARRAY;
+	if (!strcmp(name, "jsonl"))
+		return MEMFILE_JSONL;
+	return -1;
+}
+
+/* Where serialised bytes go: a buffer, flushed to fd when fd >= 0. */
+struct sink {
+	struct buf *b;
+	int fd;
+	int failed;
+};
+
+#define FLUSH_AT (1 << 20)
+
+static int write_full(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void sink_flush(struct sink *s)
+{
+	if (s->fd < 0 || s->failed)
+		return;
+	if (write_full(s->fd, s->b->buf, s->b->len))
+		s->failed = errno ? errno : EIO;
+	buf_reset(s->b);
+}
+
+static void sink_add(struct sink *s, const char *p, size_t n)
+{
+	buf_add(s->b, p, n);
+	if (s->fd >= 0 && s->b->len >= FLUSH_AT)
+		sink_flush(s);
+}
+
+static void serialize(const struct entry_set *set, enum memfile_format fmt,
+		      struct sink *s)
+{
+	if (fmt == MEMFILE_ARRAY) {
+		if (!set->nr) {
+			sink_add(s, "[]\n", 3);
+			return;
+		}
+		sink_add(s, "[\n", 2);
+		for (size_t i = 0; i < set->nr; i++) {
+			sink_add(s, set->v[i]->text, set->v[i]->text_len);
+			sink_add(s, i + 1 < set->nr ? ",\n" : "\n]\n", i + 1 < set->nr ? 2 : 3);
+		}
+		return;
+	}
+	for (size_t i = 0; i < set->nr; i++) {
+		sink_add(s, set->v[i]->text, set->v[i]->text_len);
+		sink_add(s, "\n", 1);
+	}
+}
+
+void memfile_serialize(const struct entry_set *set, enum memfile_format fmt,
+		       struct buf *out)
+{
+	struct sink s = { out, -1, 0 };
+
+	serialize(set, fmt, &s);
+}
+
+/*
+ * The file a write to path really replaces: path itself, or where a
+ * symbolic link points, so that replacing keeps the link.
+ */
+static char *resolve_target(const char *path)
+{
+	struct stat st;
+	char *real;
+
+	if (lstat(path, &st) || !S_ISLNK(st.st_mode))
+		return xstrdup(path);
+	real = realpath(path, NULL);
+	return real ? real : xstrdup(path);
+}
+
+typedef void (*fill_fn)(int fd, const void *ctx, int *failed);
+
+static int replace_file(const char *path, unsigned flags, fill_fn fill,
+			const void *ctx)
+{
+	char *target = resolve_target(path);
+	char *dircopy = xstrdup(target), *basecopy = xstrdup(target);
+	const char *dir = dirname(dircopy), *base = basename(basecopy);
+	struct buf tmp = BUF_INIT;
+	struct stat st;
+	mode_t mode;
+	int fd = -1, failed = 0, ret = -1;
+
+	if (!stat(target, &st)) {
+		mode = st.st_mode & 07777;
+	} else {
+		mode_t mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	buf_addf(&tmp, "%s/.%s.crdtmem-XXXXXX", dir, base);
+	fd = mkstemp(tmp.buf);
+	if (fd < 0) {
+		error("'%s': cannot create a temporary file in '%s': %s", path, dir,
+		      strerror(errno));
+		goto out;
+	}
+	fill(fd, ctx, &failed);
+	if (failed) {
+		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(failed));
+		goto out;
+	}
+	if (fchmod(fd, mode)) {
+		error("'%s': cannot set the mode of '%s': %s", path, tmp.buf, strerror(errno));
+		goto out;
+	}
+	if ((flags & WRITE_FSYNC) && fsync(fd)) {
+		error("'%s': cannot sync '%s': %s", path, tmp.buf, strerror(errno));
+		goto out;
+	}
+	if (close(fd)) {
+		fd = -1;
+		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.buf, target)) {
+		error("'%s': cannot replace it: %s", path, strerror(errno));
+		goto out;
+	}
+	buf_reset(&tmp);
+	if (flags & WRITE_FSYNC) {
+		int dfd = open(dir, O_RDONLY);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp.len)
+		unlink(tmp.buf);
+	buf_release(&tmp);
+	free(target);
+	free(dircopy);
+	free(basecopy);
+	return ret;
+}
+
+struct bytes {
+	const char *data;
+	size_t len;
+};
+
+static void fill_bytes(int fd, const void *ctx, int *failed)
+{
+	const struct bytes *b = ctx;
+
+	if (write_full(fd, b->data, b->len))
+		*failed = errno ? errno : EIO;
+}
+
+int write_atomic(const char *path, const char *data, size_t len, unsigned flags)
+{
+	struct bytes b = { data, len };
+
+	return replace_file(path, flags, fill_bytes, &b);
+}
+
+struct set_and_format {
+	const struct entry_set *set;
+	enum memfile_format fmt;
+};
+
+static void fill_set(int fd, const void *ctx, int *failed)
+{
+	const struct set_and_format *sf = ctx;
+	struct buf b = BUF_INIT;
+	struct sink s = { &b, fd, 0 };
+
+	serialize(sf->set, sf->fmt, &s);
+	sink_flush(&s);
+	buf_release(&b);
+	*failed = s.failed;
+}
+
+int memfile_write(const char *path, const struct entry_set *set,
+		  enum memfile_format fmt, unsigned flags)
+{
+	struct set_and_format sf = { set, fmt };
+
+	return replace_file(path, flags, fill_set, &sf);
+}
