@@ -27,7 +27,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_HDRS := $(wildcard tests/unit/*.h)
 
-.PHONY: all test unit-test integration-test install uninstall clean asan \
+.PHONY: all test unit-test integration-test install uninstall clean asan valgrind \
 	bench demo format lint deps help
 
 all: $(PROG)
@@ -98,3 +98,10 @@ format:
 lint:
 	shellcheck -s sh install/*.sh tests/*.sh
 	clang-format --dry-run --Werror driver/*.c driver/*.h
+
+# The integration scenarios with the driver running under valgrind.
+valgrind: $(PROG)
+	@sh install/deps.sh build test
+	CRDTMEM_BIN="$(CURDIR)/$(PROG)" \
+	CRDTMEM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+		sh tests/run-integration.sh
