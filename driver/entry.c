@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "scan.h"
 
 static int is_integer_text(const char *s)
 {
@@ -159,15 +160,17 @@ int entry_parse_iso8601(const char *s, int64_t *ns)
 	return 0;
 }
 
+int entry_parse_instant_text(const char *s, int is_string, int64_t *ns)
+{
+	if (is_string && !entry_parse_iso8601(s, ns))
+		return 0;
+	return parse_epoch_text(s, ns);
+}
+
 int entry_parse_instant(const cJSON *item, int64_t *ns)
 {
-	if (cJSON_IsString(item)) {
-		if (!entry_parse_iso8601(item->valuestring, ns))
-			return 0;
-		return parse_epoch_text(item->valuestring, ns);
-	}
-	if (cJSON_IsRaw(item))
-		return parse_epoch_text(item->valuestring, ns);
+	if (cJSON_IsString(item) || cJSON_IsRaw(item))
+		return entry_parse_instant_text(item->valuestring, cJSON_IsString(item), ns);
 	if (cJSON_IsNumber(item)) {
 		double d = item->valuedouble;
 		if (d != d || d > (double)MAX_EPOCH_SEC || d < -(double)MAX_EPOCH_SEC)
@@ -313,7 +316,15 @@ static void normalize_entity(cJSON *obj, cJSON *meta)
 	}
 }
 
-static int check_metadata(cJSON *meta, struct entry *e, struct buf *err)
+/* What check_metadata and entry_from_json learn before the entry exists. */
+struct entry_scratch {
+	enum entry_kind kind;
+	int deleted;
+	struct stamp stamp;
+	const char *host; /* borrowed from the tree */
+};
+
+static int check_metadata(cJSON *meta, struct entry_scratch *e, struct buf *err)
 {
 	const cJSON *v;
 
@@ -345,7 +356,7 @@ static int check_metadata(cJSON *meta, struct entry *e, struct buf *err)
 		buf_addstr(err, "'_crdt_metadata.host' is not a string");
 		return -1;
 	}
-	e->host = xstrdup(v ? v->valuestring : "");
+	e->host = v ? v->valuestring : "";
 	v = cJSON_GetObjectItemCaseSensitive(meta, "unique_id");
 	if (v && !cJSON_IsString(v)) {
 		buf_addstr(err, "'_crdt_metadata.unique_id' is not a string");
@@ -390,28 +401,43 @@ static int type_is(const cJSON *obj, const char *type)
 	return cJSON_IsString(t) && !strcmp(t->valuestring, type);
 }
 
+/* One allocation holds the entry, its key and its host. */
+static struct entry *entry_alloc(const char *key, size_t key_len,
+				 const char *host, size_t host_len)
+{
+	struct entry *e = xmalloc(sizeof(*e) + key_len + host_len + 2);
+
+	memset(e, 0, sizeof(*e));
+	e->refs = 1;
+	memcpy(e->key, key, key_len);
+	e->key[key_len] = '\0';
+	e->key_len = key_len;
+	memcpy(e->key + key_len + 1, host, host_len);
+	e->key[key_len + 1 + host_len] = '\0';
+	e->stamp.host = e->key + key_len + 1;
+	return e;
+}
+
 struct entry *entry_from_json(cJSON *obj, struct buf *err)
 {
-	struct entry *e = xcalloc(1, sizeof(*e));
+	struct entry_scratch tmp = { 0 };
+	struct entry *e = NULL;
 	struct buf key = BUF_INIT, text = BUF_INIT;
 	cJSON *meta, *id;
 
-	e->refs = 1;
-	e->stamp.instant = STAMP_NONE;
+	tmp.stamp.instant = STAMP_NONE;
 	if (!cJSON_IsObject(obj)) {
 		buf_addstr(err, "an entry must be a JSON object");
-		goto bad;
+		goto out;
 	}
 	meta = cJSON_GetObjectItemCaseSensitive(obj, "_crdt_metadata");
-	if (meta && check_metadata(meta, e, err))
-		goto bad;
-	if (!e->host)
-		e->host = xstrdup("");
+	if (meta && check_metadata(meta, &tmp, err))
+		goto out;
 
 	id = cJSON_GetObjectItemCaseSensitive(obj, "id");
 	if (id && (cJSON_IsString(id) ||
 		   (cJSON_IsRaw(id) && is_integer_text(id->valuestring)))) {
-		e->kind = ENTRY_ID;
+		tmp.kind = ENTRY_ID;
 		key_open(&key, "id");
 		buf_addch(&key, ',');
 		json_write(&key, id);
@@ -419,21 +445,21 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 		const cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
 		if (obs && !all_strings(obs)) {
 			buf_addstr(err, "'observations' of an entity is not an array of strings");
-			goto bad;
+			goto out;
 		}
-		e->kind = ENTRY_ENTITY;
+		tmp.kind = ENTRY_ENTITY;
 		normalize_entity(obj, meta);
 		key_open(&key, "entity");
 		key_string(&key, obj, "name");
 	} else if (type_is(obj, "relation") && string_member(obj, "from") &&
 		   string_member(obj, "relationType") && string_member(obj, "to")) {
-		e->kind = ENTRY_RELATION;
+		tmp.kind = ENTRY_RELATION;
 		key_open(&key, "relation");
 		key_string(&key, obj, "from");
 		key_string(&key, obj, "relationType");
 		key_string(&key, obj, "to");
 	} else {
-		e->kind = ENTRY_CONTENT;
+		tmp.kind = ENTRY_CONTENT;
 		key_open(&key, "content");
 		buf_addch(&key, ',');
 		if (meta)
@@ -444,16 +470,62 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 	}
 	buf_addch(&key, ']');
 	json_write(&text, obj);
-	e->key = buf_detach(&key, &e->key_len);
+
+	e = entry_alloc(key.buf, key.len, tmp.host ? tmp.host : "",
+			tmp.host ? strlen(tmp.host) : 0);
+	e->kind = tmp.kind;
+	e->deleted = tmp.deleted;
+	e->stamp.instant = tmp.stamp.instant;
+	e->stamp.version = tmp.stamp.version;
 	e->text = buf_detach(&text, &e->text_len);
-	e->stamp.host = e->host;
-	cJSON_Delete(obj);
-	return e;
-bad:
+	e->owns_text = 1;
+out:
 	cJSON_Delete(obj);
 	buf_release(&key);
-	entry_unref(e);
-	return NULL;
+	return e;
+}
+
+struct entry *entry_read_canonical(const char *text, size_t len)
+{
+	struct scan_info info;
+	struct buf key = BUF_INIT;
+	struct entry *e;
+
+	if (!scan_canonical(text, len, &info, &key))
+		return NULL;
+	e = entry_alloc(key.buf, key.len, info.host, info.host_len);
+	e->kind = info.kind;
+	e->deleted = info.deleted;
+	e->stamp.instant = info.instant;
+	e->stamp.version = info.version;
+	e->text = e->raw = text;
+	e->text_len = e->raw_len = len;
+	buf_release(&key);
+	return e;
+}
+
+struct entry *entry_read(const char *text, size_t len, struct buf *err,
+			 size_t *err_offset)
+{
+	struct json_error jerr;
+	struct entry *e = entry_read_canonical(text, len);
+
+	if (!e) {
+		cJSON *obj = json_parse(text, len, &jerr);
+		if (!obj) {
+			buf_addstr(err, jerr.msg);
+			*err_offset = jerr.offset;
+			return NULL;
+		}
+		e = entry_from_json(obj, err);
+		if (!e) {
+			*err_offset = 0;
+			return NULL;
+		}
+	}
+	e->raw = text;
+	e->raw_len = len;
+	return e;
 }
 
 struct entry *entry_parse(const char *text, size_t len, struct buf *err)
@@ -488,9 +560,8 @@ void entry_unref(struct entry *e)
 {
 	if (!e || --e->refs)
 		return;
-	free(e->key);
-	free(e->text);
-	free(e->host);
+	if (e->owns_text)
+		free((char *)e->text);
 	free(e);
 }
 

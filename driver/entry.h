@@ -42,13 +42,15 @@ struct stamp {
 struct entry {
 	unsigned refs;
 	enum entry_kind kind;
-	unsigned deleted : 1; /* _crdt_metadata.deleted is true: a tombstone */
-	char *key;            /* canonical JSON array, NUL-terminated */
-	size_t key_len;
-	char *text; /* canonical serialisation of the whole entry */
+	unsigned deleted : 1;   /* _crdt_metadata.deleted is true: a tombstone */
+	unsigned owns_text : 1; /* text was allocated for this entry */
+	const char *text;       /* canonical serialisation of the whole entry */
 	size_t text_len;
-	struct stamp stamp;
-	char *host; /* storage for stamp.host */
+	const char *raw; /* the bytes it was read from (borrowed), or NULL */
+	size_t raw_len;
+	struct stamp stamp; /* stamp.host points into key[] */
+	size_t key_len;
+	char key[]; /* the key, NUL, then the host, NUL */
 };
 
 /*
@@ -64,6 +66,18 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err);
 
 /* Parse text as one JSON object and make an entry of it (see above). */
 struct entry *entry_parse(const char *text, size_t len, struct buf *err);
+
+/*
+ * The same, fast when text is already canonical: then the entry borrows
+ * text instead of copying it, so text must outlive the entry. Either way
+ * raw/raw_len record text. On bad input returns NULL, appends the reason to
+ * err and sets *err_offset to where in text the problem is.
+ */
+struct entry *entry_read(const char *text, size_t len, struct buf *err,
+			 size_t *err_offset);
+
+/* Only the fast half of entry_read: NULL when text is not canonical. */
+struct entry *entry_read_canonical(const char *text, size_t len);
 
 /* A fresh tree of the entry's canonical form; caller frees with cJSON_Delete. */
 cJSON *entry_to_json(const struct entry *e);
@@ -94,6 +108,8 @@ int entry_cmp_version(const struct entry *a, const struct entry *b);
  */
 int entry_parse_instant(const cJSON *item, int64_t *ns);
 int entry_parse_iso8601(const char *s, int64_t *ns);
+/* The same for the text of a JSON string (is_string) or number. */
+int entry_parse_instant_text(const char *s, int is_string, int64_t *ns);
 
 /* Write ns as "YYYY-MM-DDTHH:MM:SS.mmmZ" (ms precision, truncating). */
 void entry_format_instant(struct buf *out, int64_t ns);

@@ -90,7 +90,7 @@ static void put_utf8(struct buf *b, unsigned cp)
  * when it is not valid (overlong forms, surrogates and values above
  * U+10FFFF are invalid).
  */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t json_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 
@@ -146,7 +146,7 @@ static int parse_string(struct parser *p)
 		if (c < 0x20)
 			return fail(p, i, "control character in string");
 		if (c >= 0x80) {
-			size_t n = utf8_len((const unsigned char *)t + i, p->len - i);
+			size_t n = json_utf8_len((const unsigned char *)t + i, p->len - i);
 			if (!n)
 				return fail(p, i, "invalid UTF-8");
 			buf_add(&p->scratch, t + i, n);

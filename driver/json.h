@@ -63,6 +63,12 @@ void json_write_string(struct buf *out, const char *s);
 /* Compare two member names the way canonical objects order them. */
 int json_key_cmp(const char *a, const char *b);
 
+/*
+ * Length of the valid UTF-8 sequence at s (n bytes available), or 0 when it
+ * is not valid UTF-8 (overlong forms, surrogates, values above U+10FFFF).
+ */
+size_t json_utf8_len(const unsigned char *s, size_t n);
+
 /* A new cJSON_Raw number item holding the decimal text of v. */
 cJSON *json_new_int(long long v);
 

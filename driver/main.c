@@ -166,7 +166,8 @@ static int cmd_merge(int argc, char **argv)
 	path = argc == 5 ? argv[4] : argv[1];
 	for (int i = 0; i < 3; i++) {
 		buf_reset(&err);
-		if (memfile_load(&mf[i], argv[i], &err)) {
+		/* ours and theirs share the base's entries where unchanged */
+		if (memfile_load_with_base(&mf[i], argv[i], i && !bad ? &mf[0] : NULL, &err)) {
 			error("'%s' (%s): %s", path, side_names[i], err.buf);
 			bad = 1;
 		}
@@ -183,9 +184,9 @@ static int cmd_merge(int argc, char **argv)
 		goto out;
 	ret = EXIT_MERGED;
 out:
+	entry_set_release(&out);
 	for (int i = 0; i < 3; i++)
 		memfile_release(&mf[i]);
-	entry_set_release(&out);
 	buf_release(&err);
 	return ret;
 }
@@ -197,6 +198,8 @@ static int cmd_join(int argc, char **argv)
 	struct entry_set acc = ENTRY_SET_INIT;
 	struct buf err = BUF_INIT, text = BUF_INIT;
 	enum memfile_format first = MEMFILE_EMPTY;
+	struct memfile *files = NULL;
+	size_t nfiles = 0;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -226,21 +229,23 @@ static int cmd_join(int argc, char **argv)
 	}
 	if (i == argc)
 		return usage_error("%s", "join needs at least one FILE");
-	for (; i < argc; i++) {
-		struct memfile mf = MEMFILE_INIT;
+	/* Entries borrow their files' bytes: keep every file until the end. */
+	nfiles = (size_t)(argc - i);
+	files = xcalloc(nfiles, sizeof(*files));
+	for (size_t f = 0; f < nfiles; f++) {
 		struct entry_set next = ENTRY_SET_INIT;
+		const char *name = argv[i + (int)f];
 
 		buf_reset(&err);
-		if (memfile_load(&mf, argv[i], &err)) {
-			error("'%s': %s", argv[i], err.buf);
+		if (memfile_load(&files[f], name, &err)) {
+			error("'%s': %s", name, err.buf);
 			goto out;
 		}
 		if (first == MEMFILE_EMPTY)
-			first = mf.format;
-		crdt_join_sets(&acc, &mf.set, &next);
+			first = files[f].format;
+		crdt_join_sets(&acc, &files[f].set, &next);
 		entry_set_release(&acc);
 		acc = next;
-		memfile_release(&mf);
 	}
 	if (fmt < 0)
 		fmt = first;
@@ -257,6 +262,9 @@ static int cmd_join(int argc, char **argv)
 	ret = EXIT_MERGED;
 out:
 	entry_set_release(&acc);
+	for (size_t f = 0; f < nfiles; f++)
+		memfile_release(&files[f]);
+	free(files);
 	buf_release(&err);
 	buf_release(&text);
 	return ret;

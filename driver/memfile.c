@@ -47,9 +47,37 @@ static int bad(struct memfile *mf, struct buf *err, const char *data,
 	return -1;
 }
 
-/* Make an entry of a parsed value; on failure report at offset. */
-static int add_entry(struct memfile *mf, cJSON *value, const char *data,
-		     size_t offset, struct buf *err)
+/*
+ * Reading can reuse the entries of another version of the same file (the
+ * merge base): a record whose bytes are identical to the base's record at
+ * the cursor is that same entry, with no parsing at all. In a typical merge
+ * most records are unchanged, so this is most of the work saved. The cursor
+ * walks the base in key order and resynchronises after each new record.
+ */
+struct cursor {
+	const struct entry_set *base;
+	size_t j;
+};
+
+static const struct entry *candidate(const struct cursor *c)
+{
+	if (!c->base || c->j >= c->base->nr)
+		return NULL;
+	return c->base->v[c->j]->raw ? c->base->v[c->j] : NULL;
+}
+
+static void resync(struct cursor *c, const struct entry *e)
+{
+	if (!c->base)
+		return;
+	while (c->j < c->base->nr && entry_cmp_key(c->base->v[c->j], e) < 0)
+		c->j++;
+	if (c->j < c->base->nr && !entry_cmp_key(c->base->v[c->j], e))
+		c->j++;
+}
+
+static int add_tree_entry(struct memfile *mf, cJSON *value, const char *data,
+			  size_t offset, size_t raw_len, struct buf *err)
 {
 	struct buf why = BUF_INIT;
 	struct entry *e;
@@ -64,12 +92,14 @@ static int add_entry(struct memfile *mf, cJSON *value, const char *data,
 		buf_release(&why);
 		return -1;
 	}
+	e->raw = data + offset;
+	e->raw_len = raw_len;
 	entry_set_append(&mf->set, e);
 	return 0;
 }
 
 static int parse_array(struct memfile *mf, const char *data, size_t len,
-		       size_t pos, struct buf *err)
+		       size_t pos, struct cursor *cur, struct buf *err)
 {
 	struct json_error jerr;
 
@@ -80,15 +110,41 @@ static int parse_array(struct memfile *mf, const char *data, size_t len,
 		pos++;
 	} else {
 		for (;;) {
+			const struct entry *c = candidate(cur);
+			struct entry *e = NULL;
 			size_t end;
+
 			while (pos < len && is_ws(data[pos]))
 				pos++;
-			cJSON *v = json_parse_prefix(data + pos, len - pos, &end, &jerr);
-			if (!v)
-				return bad(mf, err, data, pos + jerr.offset, jerr.msg);
-			if (add_entry(mf, v, data, pos, err))
-				return -1;
-			pos += end;
+			if (c && c->raw_len <= len - pos && !memcmp(data + pos, c->raw, c->raw_len)) {
+				e = entry_ref((struct entry *)c);
+				cur->j++;
+				end = pos + c->raw_len;
+			} else {
+				/* Canonical layout: one element per line, then ',' */
+				const char *nl = memchr(data + pos, '\n', len - pos);
+				end = nl ? (size_t)(nl - data) : len;
+				while (end > pos && is_ws(data[end - 1]))
+					end--;
+				if (end > pos && data[end - 1] == ',')
+					end--;
+				if (end > pos && data[pos] == '{')
+					e = entry_read_canonical(data + pos, end - pos);
+				if (e)
+					resync(cur, e);
+			}
+			if (e) {
+				entry_set_append(&mf->set, e);
+				pos = end;
+			} else {
+				cJSON *v = json_parse_prefix(data + pos, len - pos, &end, &jerr);
+				if (!v)
+					return bad(mf, err, data, pos + jerr.offset, jerr.msg);
+				if (add_tree_entry(mf, v, data, pos, end, err))
+					return -1;
+				resync(cur, mf->set.v[mf->set.nr - 1]);
+				pos += end;
+			}
 			while (pos < len && is_ws(data[pos]))
 				pos++;
 			if (pos < len && data[pos] == ',') {
@@ -111,37 +167,50 @@ static int parse_array(struct memfile *mf, const char *data, size_t len,
 }
 
 static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
-		       struct buf *err)
+		       struct cursor *cur, struct buf *err)
 {
-	struct json_error jerr;
+	struct buf why = BUF_INIT;
 	size_t pos = 0;
 
 	while (pos < len) {
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - data) : len, start = pos, stop = end;
+		const struct entry *c = candidate(cur);
+		struct entry *e;
 
 		pos = nl ? end + 1 : len;
 		while (start < stop && is_ws(data[start]))
 			start++;
+		while (stop > start && is_ws(data[stop - 1]))
+			stop--;
 		if (start == stop)
 			continue; /* blank line */
-		if (data[stop - 1] == '\r')
-			stop--;
+		if (c && c->raw_len == stop - start && !memcmp(data + start, c->raw, c->raw_len)) {
+			entry_set_append(&mf->set, entry_ref((struct entry *)c));
+			cur->j++;
+			continue;
+		}
 		if (data[start] != '{')
 			return bad(mf, err, data, start, "expected '{' (one JSON object per line)");
-		cJSON *v = json_parse(data + start, stop - start, &jerr);
-		if (!v)
-			return bad(mf, err, data, start + jerr.offset, jerr.msg);
-		if (add_entry(mf, v, data, start, err))
+		size_t at = 0;
+		e = entry_read(data + start, stop - start, &why, &at);
+		if (!e) {
+			bad(mf, err, data, start + at, why.buf);
+			buf_release(&why);
 			return -1;
+		}
+		resync(cur, e);
+		entry_set_append(&mf->set, e);
 	}
 	return 0;
 }
 
-int memfile_parse(struct memfile *mf, const char *data, size_t len,
-		  struct buf *err)
+static int parse_data(struct memfile *mf, const struct memfile *base,
+		      struct buf *err)
 {
-	size_t pos = 0;
+	const char *data = mf->data.buf;
+	size_t pos = 0, len = mf->data.len;
+	struct cursor cur = { base ? &base->set : NULL, 0 };
 	int ret;
 
 	mf->format = MEMFILE_EMPTY;
@@ -152,10 +221,10 @@ int memfile_parse(struct memfile *mf, const char *data, size_t len,
 		return 0;
 	if (data[pos] == '[') {
 		mf->format = MEMFILE_ARRAY;
-		ret = parse_array(mf, data, len, pos, err);
+		ret = parse_array(mf, data, len, pos, &cur, err);
 	} else if (data[pos] == '{') {
 		mf->format = MEMFILE_JSONL;
-		ret = parse_jsonl(mf, data, len, err);
+		ret = parse_jsonl(mf, data, len, &cur, err);
 	} else {
 		return bad(mf, err, data, pos,
 			   "expected a JSON array or JSON lines (one object per line)");
@@ -163,6 +232,14 @@ int memfile_parse(struct memfile *mf, const char *data, size_t len,
 	if (!ret)
 		mf->duplicates = entry_set_normalize(&mf->set);
 	return ret;
+}
+
+int memfile_parse(struct memfile *mf, const char *data, size_t len,
+		  struct buf *err)
+{
+	buf_reset(&mf->data);
+	buf_add(&mf->data, data, len);
+	return parse_data(mf, NULL, err);
 }
 
 static int read_all(const char *path, struct buf *out, struct buf *err)
@@ -202,20 +279,24 @@ static int read_all(const char *path, struct buf *out, struct buf *err)
 	return 0;
 }
 
+int memfile_load_with_base(struct memfile *mf, const char *path,
+			   const struct memfile *base, struct buf *err)
+{
+	buf_reset(&mf->data);
+	if (read_all(path, &mf->data, err))
+		return -1;
+	return parse_data(mf, base, err);
+}
+
 int memfile_load(struct memfile *mf, const char *path, struct buf *err)
 {
-	struct buf data = BUF_INIT;
-	int ret = read_all(path, &data, err);
-
-	if (!ret)
-		ret = memfile_parse(mf, data.buf, data.len, err);
-	buf_release(&data);
-	return ret;
+	return memfile_load_with_base(mf, path, NULL, err);
 }
 
 void memfile_release(struct memfile *mf)
 {
 	entry_set_release(&mf->set);
+	buf_release(&mf->data);
 	mf->format = MEMFILE_EMPTY;
 	mf->duplicates = 0;
 }

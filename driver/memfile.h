@@ -20,13 +20,15 @@ struct memfile {
 	struct entry_set set; /* normalised: sorted, one entry per key */
 	enum memfile_format format;
 	size_t duplicates; /* keys that appeared more than once and were joined */
+	struct buf data;   /* the file's bytes; entries may borrow from them */
 };
-#define MEMFILE_INIT { ENTRY_SET_INIT, MEMFILE_EMPTY, 0 }
+#define MEMFILE_INIT { ENTRY_SET_INIT, MEMFILE_EMPTY, 0, BUF_INIT }
 
 /*
  * Parse a whole file's bytes. On bad input returns -1 and appends
  * "line L, column C: <reason>" (1-based, columns in bytes) to err; mf is
- * then empty. Blank lines and CRLF line ends are fine in JSONL.
+ * then empty. Blank lines and CRLF line ends are fine in JSONL. The bytes
+ * are copied into mf->data.
  */
 int memfile_parse(struct memfile *mf, const char *data, size_t len,
 		  struct buf *err);
@@ -34,6 +36,13 @@ int memfile_parse(struct memfile *mf, const char *data, size_t len,
 /* Read and parse path. On failure appends the reason to err, as above, or
  * "cannot read: <strerror>". */
 int memfile_load(struct memfile *mf, const char *path, struct buf *err);
+
+/*
+ * The same, sharing base's entries for records whose bytes are identical
+ * (much faster for the sides of a merge). base must outlive mf.
+ */
+int memfile_load_with_base(struct memfile *mf, const char *path,
+			   const struct memfile *base, struct buf *err);
 
 void memfile_release(struct memfile *mf);
 

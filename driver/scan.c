@@ -1,0 +1,517 @@
+/*
+ * Recognising canonical entries without building trees (see scan.h).
+ *
+ * The checks mirror json.c (grammar, escapes, UTF-8, nesting), json_write
+ * (member order, string escaping) and entry.c (keys, metadata, entity
+ * observation sets). Every check that fails only means "take the general
+ * path", so the two paths can never disagree about what is accepted; the
+ * unit tests compare them on generated entries.
+ */
+#include "scan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+struct span {
+	size_t off, len; /* of the whole value, quotes included for strings */
+};
+
+/* A member of interest and where its value was found. */
+struct field {
+	const char *name;
+	struct span v;
+	int found;
+	struct field *sub; /* members of interest one level down, or NULL */
+	size_t nsub;
+};
+
+struct scanner {
+	const char *p;
+	size_t len, pos;
+	int depth;
+	int escapes; /* the last string scanned had a backslash escape */
+};
+
+/* 1 for bytes that end a plain run inside a string. */
+static const unsigned char special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+static int lowhex(char c)
+{
+	return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* A string at pos, escaped exactly as json_write_string would. */
+static int scan_string(struct scanner *s)
+{
+	const unsigned char *u = (const unsigned char *)s->p;
+	size_t i = s->pos + 1, n = s->len;
+
+	s->escapes = 0;
+	for (;;) {
+		while (i < n && !special[u[i]])
+			i++;
+		if (i >= n)
+			return 0;
+		if (u[i] == '"') {
+			s->pos = i + 1;
+			return 1;
+		}
+		if (u[i] < 0x20)
+			return 0;
+		if (u[i] >= 0x80) {
+			size_t k = json_utf8_len(u + i, n - i);
+			if (!k)
+				return 0;
+			i += k;
+			continue;
+		}
+		/* a backslash: only the escapes the canonical writer uses */
+		s->escapes = 1;
+		if (i + 1 >= n)
+			return 0;
+		switch (u[i + 1]) {
+		case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+			i += 2;
+			continue;
+		case 'u': {
+			if (i + 6 > n || u[i + 2] != '0' || u[i + 3] != '0')
+				return 0;
+			int hi = lowhex((char)u[i + 4]), lo = lowhex((char)u[i + 5]);
+			if (hi < 0 || lo < 0)
+				return 0;
+			int c = hi * 16 + lo;
+			if (c == 0 || c >= 0x20 || c == '\b' || c == '\f' || c == '\n' ||
+			    c == '\r' || c == '\t')
+				return 0;
+			i += 6;
+			continue;
+		}
+		default:
+			return 0;
+		}
+	}
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int scan_number(struct scanner *s)
+{
+	const char *t = s->p;
+	size_t i = s->pos, n = s->len;
+
+	if (i < n && t[i] == '-')
+		i++;
+	if (i >= n || !is_digit(t[i]))
+		return 0;
+	if (t[i] == '0')
+		i++;
+	else
+		while (i < n && is_digit(t[i]))
+			i++;
+	if (i < n && t[i] == '.') {
+		i++;
+		if (i >= n || !is_digit(t[i]))
+			return 0;
+		while (i < n && is_digit(t[i]))
+			i++;
+	}
+	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+		i++;
+		if (i < n && (t[i] == '+' || t[i] == '-'))
+			i++;
+		if (i >= n || !is_digit(t[i]))
+			return 0;
+		while (i < n && is_digit(t[i]))
+			i++;
+	}
+	s->pos = i;
+	return 1;
+}
+
+static int scan_literal(struct scanner *s, const char *word, size_t n)
+{
+	if (s->len - s->pos < n || memcmp(s->p + s->pos, word, n))
+		return 0;
+	s->pos += n;
+	return 1;
+}
+
+/* Rank of a member name as json_key_rank gives it; name has no escapes. */
+static int rank_of(const char *name, size_t len)
+{
+	char tmp[32];
+
+	if (len >= sizeof(tmp))
+		return json_key_rank("\x7f"); /* longer than any ranked name */
+	memcpy(tmp, name, len);
+	tmp[len] = '\0';
+	return json_key_rank(tmp);
+}
+
+static int scan_value(struct scanner *s, struct field *fields, size_t nfields);
+
+static int scan_object(struct scanner *s, struct field *fields, size_t nfields)
+{
+	const char *prev = NULL;
+	size_t prev_len = 0;
+	int prev_rank = -1;
+
+	if (++s->depth > JSON_MAX_DEPTH)
+		return 0;
+	s->pos++; /* '{' */
+	if (s->pos < s->len && s->p[s->pos] == '}') {
+		s->pos++;
+		s->depth--;
+		return 1;
+	}
+	for (;;) {
+		if (s->pos >= s->len || s->p[s->pos] != '"')
+			return 0;
+		size_t name_start = s->pos + 1;
+		if (!scan_string(s) || s->escapes)
+			return 0;
+		const char *name = s->p + name_start;
+		size_t name_len = s->pos - 1 - name_start;
+		int rank = rank_of(name, name_len);
+		if (prev) {
+			if (rank < prev_rank)
+				return 0;
+			if (rank == prev_rank) {
+				size_t m = name_len < prev_len ? name_len : prev_len;
+				int c = memcmp(prev, name, m);
+				if (c > 0 || (!c && prev_len >= name_len))
+					return 0;
+			}
+		}
+		prev = name;
+		prev_len = name_len;
+		prev_rank = rank;
+		if (s->pos >= s->len || s->p[s->pos] != ':')
+			return 0;
+		s->pos++;
+		struct field *f = NULL;
+		for (size_t i = 0; i < nfields; i++)
+			if (strlen(fields[i].name) == name_len &&
+			    !memcmp(fields[i].name, name, name_len)) {
+				f = &fields[i];
+				break;
+			}
+		size_t vstart = s->pos;
+		if (f && f->sub && s->pos < s->len && s->p[s->pos] == '{') {
+			if (!scan_object(s, f->sub, f->nsub))
+				return 0;
+		} else if (!scan_value(s, NULL, 0)) {
+			return 0;
+		}
+		if (f) {
+			f->found = 1;
+			f->v.off = vstart;
+			f->v.len = s->pos - vstart;
+		}
+		if (s->pos >= s->len)
+			return 0;
+		if (s->p[s->pos] == ',') {
+			s->pos++;
+			continue;
+		}
+		if (s->p[s->pos] == '}') {
+			s->pos++;
+			s->depth--;
+			return 1;
+		}
+		return 0;
+	}
+}
+
+static int scan_array(struct scanner *s)
+{
+	if (++s->depth > JSON_MAX_DEPTH)
+		return 0;
+	s->pos++; /* '[' */
+	if (s->pos < s->len && s->p[s->pos] == ']') {
+		s->pos++;
+		s->depth--;
+		return 1;
+	}
+	for (;;) {
+		if (!scan_value(s, NULL, 0) || s->pos >= s->len)
+			return 0;
+		if (s->p[s->pos] == ',') {
+			s->pos++;
+			continue;
+		}
+		if (s->p[s->pos] == ']') {
+			s->pos++;
+			s->depth--;
+			return 1;
+		}
+		return 0;
+	}
+}
+
+static int scan_value(struct scanner *s, struct field *fields, size_t nfields)
+{
+	if (s->pos >= s->len)
+		return 0;
+	switch (s->p[s->pos]) {
+	case '{': return scan_object(s, fields, nfields);
+	case '[': return scan_array(s);
+	case '"': return scan_string(s);
+	case 't': return scan_literal(s, "true", 4);
+	case 'f': return scan_literal(s, "false", 5);
+	case 'n': return scan_literal(s, "null", 4);
+	default: return scan_number(s);
+	}
+}
+
+static int is_string_value(const char *p, const struct field *f)
+{
+	return f->found && p[f->v.off] == '"';
+}
+
+static int no_backslash(const char *p, struct span v)
+{
+	return !memchr(p + v.off, '\\', v.len);
+}
+
+static int is_integer_token(const char *p, struct span v)
+{
+	size_t i = 0;
+
+	if (v.len && p[v.off] == '-')
+		i++;
+	if (i == v.len)
+		return 0;
+	for (; i < v.len; i++)
+		if (!is_digit(p[v.off + i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * An array value that holds only strings without escapes, in strictly
+ * increasing byte order. Calls back for nothing: checks only. *count gets
+ * the number of elements.
+ */
+static int sorted_plain_strings(const char *p, struct span v, size_t *count)
+{
+	size_t i = v.off + 1, end = v.off + v.len - 1; /* inside the brackets */
+	const char *prev = NULL;
+	size_t prev_len = 0, n = 0;
+
+	if (p[v.off] != '[' || memchr(p + v.off, '\\', v.len))
+		return 0;
+	while (i < end) {
+		if (p[i] != '"')
+			return 0;
+		const char *q = memchr(p + i + 1, '"', end - i - 1);
+		if (!q)
+			return 0;
+		const char *str = p + i + 1;
+		size_t len = (size_t)(q - str);
+		if (prev) {
+			size_t m = len < prev_len ? len : prev_len;
+			int c = memcmp(prev, str, m);
+			if (c > 0 || (!c && prev_len >= len))
+				return 0;
+		}
+		prev = str;
+		prev_len = len;
+		n++;
+		i = (size_t)(q - p) + 1;
+		if (i < end) {
+			if (p[i] != ',')
+				return 0;
+			i++;
+		}
+	}
+	*count = n;
+	return 1;
+}
+
+/* Two canonical sorted string arrays (as above) share no element. */
+static int disjoint(const char *p, struct span a, struct span b)
+{
+	size_t i = a.off + 1, j = b.off + 1;
+	size_t aend = a.off + a.len - 1, bend = b.off + b.len - 1;
+
+	while (i < aend && j < bend) {
+		const char *qa = memchr(p + i + 1, '"', aend - i - 1);
+		const char *qb = memchr(p + j + 1, '"', bend - j - 1);
+		size_t la = (size_t)(qa - (p + i + 1)), lb = (size_t)(qb - (p + j + 1));
+		size_t m = la < lb ? la : lb;
+		int c = memcmp(p + i + 1, p + j + 1, m);
+		if (!c)
+			c = la < lb ? -1 : la > lb;
+		if (!c)
+			return 0;
+		if (c < 0)
+			i = (size_t)(qa - p) + 2;
+		else
+			j = (size_t)(qb - p) + 2;
+	}
+	return 1;
+}
+
+enum { F_TYPE, F_ID, F_NAME, F_FROM, F_RELTYPE, F_TO, F_OBS, F_META, NR_TOP };
+enum { M_HOST, M_TIME, M_VERSION, M_UID, M_DELETED, M_REMOVED, NR_META };
+
+static int check_metadata(const char *p, struct field *m, struct scan_info *info)
+{
+	char tmp[64];
+
+	if (m[M_TIME].found) {
+		struct span v = m[M_TIME].v;
+		int is_str = p[v.off] == '"';
+		size_t off = v.off + is_str, len = v.len - 2 * is_str;
+		if (!no_backslash(p, v) || len >= sizeof(tmp))
+			return 0;
+		if (!is_str && !is_digit(p[v.off]) && p[v.off] != '-')
+			return 0; /* not a string or a number */
+		memcpy(tmp, p + off, len);
+		tmp[len] = '\0';
+		if (entry_parse_instant_text(tmp, is_str, &info->instant))
+			return 0;
+	}
+	if (m[M_VERSION].found) {
+		struct span v = m[M_VERSION].v;
+		if (!is_integer_token(p, v) || v.len >= sizeof(tmp))
+			return 0;
+		memcpy(tmp, p + v.off, v.len);
+		tmp[v.len] = '\0';
+		errno = 0;
+		info->version = strtoll(tmp, NULL, 10);
+		if (errno)
+			return 0;
+	}
+	if (m[M_HOST].found) {
+		if (!is_string_value(p, &m[M_HOST]) || !no_backslash(p, m[M_HOST].v))
+			return 0;
+		info->host = p + m[M_HOST].v.off + 1;
+		info->host_len = m[M_HOST].v.len - 2;
+	}
+	if (m[M_UID].found && !is_string_value(p, &m[M_UID]))
+		return 0;
+	if (m[M_DELETED].found) {
+		struct span v = m[M_DELETED].v;
+		if (v.len == 4 && !memcmp(p + v.off, "true", 4))
+			info->deleted = 1;
+		else if (!(v.len == 5 && !memcmp(p + v.off, "false", 5)))
+			return 0;
+	}
+	return 1;
+}
+
+static int token_is(const char *p, const struct field *f, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	return f->found && f->v.len == n && !memcmp(p + f->v.off, tok, n);
+}
+
+static void key_add(struct buf *key, const char *p, struct span v)
+{
+	buf_addch(key, ',');
+	buf_add(key, p + v.off, v.len);
+}
+
+int scan_canonical(const char *p, size_t len, struct scan_info *info,
+		   struct buf *key)
+{
+	struct field meta[NR_META] = {
+		[M_HOST] = { "host" }, [M_TIME] = { "timestamp" },
+		[M_VERSION] = { "version" }, [M_UID] = { "unique_id" },
+		[M_DELETED] = { "deleted" }, [M_REMOVED] = { "removed_observations" },
+	};
+	struct field top[NR_TOP] = {
+		[F_TYPE] = { "type" }, [F_ID] = { "id" }, [F_NAME] = { "name" },
+		[F_FROM] = { "from" }, [F_RELTYPE] = { "relationType" }, [F_TO] = { "to" },
+		[F_OBS] = { "observations" },
+		[F_META] = { "_crdt_metadata", { 0, 0 }, 0, meta, NR_META },
+	};
+	struct scanner s = { p, len, 0, 0, 0 };
+	size_t n;
+
+	if (!len || p[0] != '{' || !scan_object(&s, top, NR_TOP) || s.pos != len)
+		return 0;
+	memset(info, 0, sizeof(*info));
+	info->instant = STAMP_NONE;
+	info->host = "";
+	if (top[F_META].found) {
+		if (p[top[F_META].v.off] != '{' || !check_metadata(p, meta, info))
+			return 0;
+	}
+
+	size_t start = key->len;
+	if (top[F_ID].found &&
+	    (p[top[F_ID].v.off] == '"' || is_integer_token(p, top[F_ID].v))) {
+		info->kind = ENTRY_ID;
+		buf_addstr(key, "[\"id\"");
+		key_add(key, p, top[F_ID].v);
+	} else if (token_is(p, &top[F_TYPE], "\"entity\"") &&
+		   is_string_value(p, &top[F_NAME])) {
+		size_t nrem;
+		info->kind = ENTRY_ENTITY;
+		if (!top[F_OBS].found || !sorted_plain_strings(p, top[F_OBS].v, &n))
+			return 0;
+		if (meta[M_REMOVED].found &&
+		    (!sorted_plain_strings(p, meta[M_REMOVED].v, &nrem) || !nrem ||
+		     !disjoint(p, top[F_OBS].v, meta[M_REMOVED].v)))
+			return 0;
+		buf_addstr(key, "[\"entity\"");
+		key_add(key, p, top[F_NAME].v);
+	} else if (token_is(p, &top[F_TYPE], "\"relation\"") &&
+		   is_string_value(p, &top[F_FROM]) &&
+		   is_string_value(p, &top[F_RELTYPE]) && is_string_value(p, &top[F_TO])) {
+		info->kind = ENTRY_RELATION;
+		buf_addstr(key, "[\"relation\"");
+		key_add(key, p, top[F_FROM].v);
+		key_add(key, p, top[F_RELTYPE].v);
+		key_add(key, p, top[F_TO].v);
+	} else {
+		/*
+		 * The content without "_crdt_metadata", which sorts last: the
+		 * text up to that member, closed.
+		 */
+		info->kind = ENTRY_CONTENT;
+		buf_addstr(key, "[\"content\",");
+		if (top[F_META].found) {
+			size_t cut = top[F_META].v.off - strlen("\"_crdt_metadata\":");
+			if (p[cut - 1] == ',')
+				cut--;
+			buf_add(key, p, cut);
+			buf_addch(key, '}');
+		} else {
+			buf_add(key, p, len);
+		}
+	}
+	if (meta[M_REMOVED].found && info->kind != ENTRY_ENTITY) {
+		buf_setlen(key, start); /* the general path checks it */
+		return 0;
+	}
+	buf_addch(key, ']');
+	return 1;
+}

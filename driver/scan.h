@@ -1,0 +1,39 @@
+/*
+ * The fast path of reading: recognise an entry that is already in
+ * canonical form (as the tool writes every repository file) without
+ * building a tree.
+ *
+ * scan_canonical() answers yes only for text that entry_parse() would
+ * accept and write back to exactly the same bytes, with the same key and
+ * stamp. Anything else (other formatting, member order, escapes it does
+ * not bother with, unsorted observations, or errors) gets the answer "not
+ * sure", and the caller takes the general path, which canonicalises or
+ * reports the error with its position.
+ */
+#ifndef SCAN_H
+#define SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "entry.h"
+
+struct scan_info {
+	enum entry_kind kind;
+	int deleted;
+	int64_t instant; /* STAMP_NONE without metadata or timestamp */
+	int64_t version;
+	const char *host; /* points into the text; not NUL-terminated */
+	size_t host_len;
+};
+
+/*
+ * 1 when text[0..len) is one canonical entry: info is filled and its key
+ * (see entry.h) appended to key. 0 when the general path must decide; key
+ * is then left as it was.
+ */
+int scan_canonical(const char *text, size_t len, struct scan_info *info,
+		   struct buf *key);
+
+#endif
