@@ -460,14 +460,21 @@ static const char *const ranked_names[] = {
 #define RANK_OTHER 100
 #define RANK_METADATA 200
 
-int json_key_rank(const char *name)
+int json_key_rank_n(const char *name, size_t len)
 {
-	if (name[0] == '_' && !strcmp(name, "_crdt_metadata"))
+	static const size_t lens[] = { 4, 2, 4, 10, 4, 12, 2, 7, 12, 4, 9, 7, 9, 7, 20 };
+
+	if (len == 14 && !memcmp(name, "_crdt_metadata", 14))
 		return RANK_METADATA;
-	for (size_t i = 0; i < sizeof(ranked_names) / sizeof(*ranked_names); i++)
-		if (name[0] == ranked_names[i][0] && !strcmp(name, ranked_names[i]))
+	for (size_t i = 0; i < sizeof(lens) / sizeof(*lens); i++)
+		if (lens[i] == len && !memcmp(name, ranked_names[i], len))
 			return (int)i;
 	return RANK_OTHER;
+}
+
+int json_key_rank(const char *name)
+{
+	return json_key_rank_n(name, strlen(name));
 }
 
 int json_key_cmp(const char *a, const char *b)

@@ -53,6 +53,8 @@ cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
  * in byte order, and "_crdt_metadata" last.
  */
 int json_key_rank(const char *name);
+/* The same for a name of len bytes, not NUL-terminated. */
+int json_key_rank_n(const char *name, size_t len);
 
 /* Append the canonical serialisation of item to out. */
 void json_write(struct buf *out, const cJSON *item);

@@ -2,6 +2,7 @@
  * Reading, writing and atomically replacing memory files (see memfile.h).
  */
 #define _XOPEN_SOURCE 700 /* realpath */
+#define _DEFAULT_SOURCE   /* MAP_POPULATE on Linux */
 #include "memfile.h"
 
 #include <errno.h>
@@ -11,11 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "json.h"
+
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0
+#endif
 
 static int is_ws(char c)
 {
@@ -173,10 +180,19 @@ static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
 	size_t pos = 0;
 
 	while (pos < len) {
-		const char *nl = memchr(data + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - data) : len, start = pos, stop = end;
 		const struct entry *c = candidate(cur);
 		struct entry *e;
+
+		/* The common case first: the line is the base's record, verbatim. */
+		if (c && c->raw_len < len - pos && data[pos + c->raw_len] == '\n' &&
+		    !memcmp(data + pos, c->raw, c->raw_len)) {
+			entry_set_append(&mf->set, entry_ref((struct entry *)c));
+			cur->j++;
+			pos += c->raw_len + 1;
+			continue;
+		}
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - data) : len, start = pos, stop = end;
 
 		pos = nl ? end + 1 : len;
 		while (start < stop && is_ws(data[start]))
@@ -208,8 +224,8 @@ static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
 static int parse_data(struct memfile *mf, const struct memfile *base,
 		      struct buf *err)
 {
-	const char *data = mf->data.buf;
-	size_t pos = 0, len = mf->data.len;
+	const char *data = mf->bytes;
+	size_t pos = 0, len = mf->size;
 	struct cursor cur = { base ? &base->set : NULL, 0 };
 	int ret;
 
@@ -237,15 +253,35 @@ static int parse_data(struct memfile *mf, const struct memfile *base,
 int memfile_parse(struct memfile *mf, const char *data, size_t len,
 		  struct buf *err)
 {
-	buf_reset(&mf->data);
-	buf_add(&mf->data, data, len);
+	buf_reset(&mf->copy);
+	buf_add(&mf->copy, data, len);
+	mf->bytes = mf->copy.buf;
+	mf->size = mf->copy.len;
 	return parse_data(mf, NULL, err);
 }
 
-static int read_all(const char *path, struct buf *out, struct buf *err)
+/*
+ * Map a regular file (no copy: the page cache is used as it is), or read
+ * anything else into mf->copy.
+ */
+static int read_file(struct memfile *mf, const char *path, struct buf *err)
 {
 	int fd = open(path, O_RDONLY);
 	struct stat st;
+	struct buf *out = &mf->copy;
+
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+			       fd, 0);
+		if (p != MAP_FAILED) {
+			close(fd);
+			mf->map = p;
+			mf->map_len = (size_t)st.st_size;
+			mf->bytes = p;
+			mf->size = mf->map_len;
+			return 0;
+		}
+	}
 
 	if (fd < 0 || fstat(fd, &st)) {
 		buf_addf(err, "cannot read: %s", strerror(errno));
@@ -276,14 +312,15 @@ static int read_all(const char *path, struct buf *out, struct buf *err)
 	}
 	out->buf[out->len] = '\0';
 	close(fd);
+	mf->bytes = out->buf;
+	mf->size = out->len;
 	return 0;
 }
 
 int memfile_load_with_base(struct memfile *mf, const char *path,
 			   const struct memfile *base, struct buf *err)
 {
-	buf_reset(&mf->data);
-	if (read_all(path, &mf->data, err))
+	if (read_file(mf, path, err))
 		return -1;
 	return parse_data(mf, base, err);
 }
@@ -296,7 +333,12 @@ int memfile_load(struct memfile *mf, const char *path, struct buf *err)
 void memfile_release(struct memfile *mf)
 {
 	entry_set_release(&mf->set);
-	buf_release(&mf->data);
+	buf_release(&mf->copy);
+	if (mf->map)
+		munmap(mf->map, mf->map_len);
+	mf->map = NULL;
+	mf->bytes = NULL;
+	mf->size = 0;
 	mf->format = MEMFILE_EMPTY;
 	mf->duplicates = 0;
 }
@@ -329,6 +371,30 @@ static int write_full(int fd, const char *p, size_t n)
 			return -1;
 		p += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* writev all of iov[0..n), however many calls that takes. */
+static int flush_iov(int fd, struct iovec *iov, int n, int *failed)
+{
+	while (n) {
+		ssize_t w = writev(fd, iov, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			*failed = errno ? errno : EIO;
+			return -1;
+		}
+		while (n && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
@@ -489,16 +555,43 @@ struct set_and_format {
 	enum memfile_format fmt;
 };
 
+/*
+ * Write the canonical file straight from the entries' bytes with writev,
+ * without copying them into a buffer first (same bytes as serialize()).
+ */
 static void fill_set(int fd, const void *ctx, int *failed)
 {
 	const struct set_and_format *sf = ctx;
-	struct buf b = BUF_INIT;
-	struct sink s = { &b, fd, 0 };
+	const struct entry_set *set = sf->set;
+	int array = sf->fmt == MEMFILE_ARRAY;
+	struct iovec iov[1024];
+	int n = 0;
 
-	serialize(sf->set, sf->fmt, &s);
-	sink_flush(&s);
-	buf_release(&b);
-	*failed = s.failed;
+#define PUT(p, len)                                                   \
+	do {                                                          \
+		iov[n].iov_base = (void *)(p);                        \
+		iov[n].iov_len = (len);                               \
+		if (++n == (int)(sizeof(iov) / sizeof(*iov)) &&       \
+		    flush_iov(fd, iov, n, failed))                    \
+			return;                                       \
+		if (n == (int)(sizeof(iov) / sizeof(*iov)))           \
+			n = 0;                                        \
+	} while (0)
+
+	if (array)
+		PUT(set->nr ? "[\n" : "[]\n", set->nr ? 2 : 3);
+	for (size_t i = 0; i < set->nr; i++) {
+		PUT(set->v[i]->text, set->v[i]->text_len);
+		if (array && i + 1 < set->nr)
+			PUT(",\n", 2);
+		else if (array)
+			PUT("\n]\n", 3);
+		else
+			PUT("\n", 1);
+	}
+#undef PUT
+	if (n)
+		flush_iov(fd, iov, n, failed);
 }
 
 int memfile_write(const char *path, const struct entry_set *set,

@@ -20,9 +20,14 @@ struct memfile {
 	struct entry_set set; /* normalised: sorted, one entry per key */
 	enum memfile_format format;
 	size_t duplicates; /* keys that appeared more than once and were joined */
-	struct buf data;   /* the file's bytes; entries may borrow from them */
+	/* The file's bytes; entries borrow from them. */
+	const char *bytes;
+	size_t size;
+	struct buf copy; /* holds the bytes when they are not mapped */
+	void *map;       /* the file mapped read-only, or NULL */
+	size_t map_len;
 };
-#define MEMFILE_INIT { ENTRY_SET_INIT, MEMFILE_EMPTY, 0, BUF_INIT }
+#define MEMFILE_INIT { ENTRY_SET_INIT, MEMFILE_EMPTY, 0, NULL, 0, BUF_INIT, NULL, 0 }
 
 /*
  * Parse a whole file's bytes. On bad input returns -1 and appends

@@ -22,6 +22,7 @@ struct span {
 /* A member of interest and where its value was found. */
 struct field {
 	const char *name;
+	size_t name_len;
 	struct span v;
 	int found;
 	struct field *sub; /* members of interest one level down, or NULL */
@@ -55,6 +56,19 @@ static const unsigned char special[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
+/*
+ * Whether any of the 8 bytes of w needs a closer look inside a string: a
+ * quote, a backslash, a control character or a non-ASCII byte. (The
+ * classic has-zero-byte tests; exact as a yes/no answer.)
+ */
+static int word_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return ((w - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b) | w) & high ? 1 : 0;
+}
+
 static int lowhex(char c)
 {
 	return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
@@ -68,6 +82,13 @@ static int scan_string(struct scanner *s)
 
 	s->escapes = 0;
 	for (;;) {
+		uint64_t w;
+		while (i + 8 <= n) {
+			memcpy(&w, u + i, 8);
+			if (word_special(w))
+				break;
+			i += 8;
+		}
 		while (i < n && !special[u[i]])
 			i++;
 		if (i >= n)
@@ -159,17 +180,6 @@ static int scan_literal(struct scanner *s, const char *word, size_t n)
 	return 1;
 }
 
-/* Rank of a member name as json_key_rank gives it; name has no escapes. */
-static int rank_of(const char *name, size_t len)
-{
-	char tmp[32];
-
-	if (len >= sizeof(tmp))
-		return json_key_rank("\x7f"); /* longer than any ranked name */
-	memcpy(tmp, name, len);
-	tmp[len] = '\0';
-	return json_key_rank(tmp);
-}
 
 static int scan_value(struct scanner *s, struct field *fields, size_t nfields);
 
@@ -195,7 +205,7 @@ static int scan_object(struct scanner *s, struct field *fields, size_t nfields)
 			return 0;
 		const char *name = s->p + name_start;
 		size_t name_len = s->pos - 1 - name_start;
-		int rank = rank_of(name, name_len);
+		int rank = json_key_rank_n(name, name_len);
 		if (prev) {
 			if (rank < prev_rank)
 				return 0;
@@ -214,7 +224,7 @@ static int scan_object(struct scanner *s, struct field *fields, size_t nfields)
 		s->pos++;
 		struct field *f = NULL;
 		for (size_t i = 0; i < nfields; i++)
-			if (strlen(fields[i].name) == name_len &&
+			if (fields[i].name_len == name_len &&
 			    !memcmp(fields[i].name, name, name_len)) {
 				f = &fields[i];
 				break;
@@ -441,17 +451,19 @@ static void key_add(struct buf *key, const char *p, struct span v)
 int scan_canonical(const char *p, size_t len, struct scan_info *info,
 		   struct buf *key)
 {
+#define FIELD(s) { s, sizeof(s) - 1, { 0, 0 }, 0, NULL, 0 }
 	struct field meta[NR_META] = {
-		[M_HOST] = { "host" }, [M_TIME] = { "timestamp" },
-		[M_VERSION] = { "version" }, [M_UID] = { "unique_id" },
-		[M_DELETED] = { "deleted" }, [M_REMOVED] = { "removed_observations" },
+		[M_HOST] = FIELD("host"), [M_TIME] = FIELD("timestamp"),
+		[M_VERSION] = FIELD("version"), [M_UID] = FIELD("unique_id"),
+		[M_DELETED] = FIELD("deleted"), [M_REMOVED] = FIELD("removed_observations"),
 	};
 	struct field top[NR_TOP] = {
-		[F_TYPE] = { "type" }, [F_ID] = { "id" }, [F_NAME] = { "name" },
-		[F_FROM] = { "from" }, [F_RELTYPE] = { "relationType" }, [F_TO] = { "to" },
-		[F_OBS] = { "observations" },
-		[F_META] = { "_crdt_metadata", { 0, 0 }, 0, meta, NR_META },
+		[F_TYPE] = FIELD("type"), [F_ID] = FIELD("id"), [F_NAME] = FIELD("name"),
+		[F_FROM] = FIELD("from"), [F_RELTYPE] = FIELD("relationType"),
+		[F_TO] = FIELD("to"), [F_OBS] = FIELD("observations"),
+		[F_META] = { "_crdt_metadata", 14, { 0, 0 }, 0, meta, NR_META },
 	};
+#undef FIELD
 	struct scanner s = { p, len, 0, 0, 0 };
 	size_t n;
 
