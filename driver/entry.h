@@ -44,7 +44,11 @@ struct entry {
 	enum entry_kind kind;
 	unsigned deleted : 1;   /* _crdt_metadata.deleted is true: a tombstone */
 	unsigned owns_text : 1; /* text was allocated for this entry */
-	const char *text;       /* canonical serialisation of the whole entry */
+	/*
+	 * The canonical serialisation of the whole entry: text_len bytes, not
+	 * NUL-terminated (it is often borrowed from the file it was read from).
+	 */
+	const char *text;
 	size_t text_len;
 	const char *raw; /* the bytes it was read from (borrowed), or NULL */
 	size_t raw_len;

@@ -453,7 +453,7 @@ cJSON *json_parse(const char *text, size_t len, struct json_error *err)
 }
 
 static const char *const ranked_names[] = {
-	"type", "id", "name", "entityType", "from", "relationType", "to",
+	"type", "id", "name", "entityType", "from", "to", "relationType",
 	"content", "observations", "host", "timestamp", "version", "unique_id",
 	"deleted", "removed_observations",
 };
@@ -462,7 +462,7 @@ static const char *const ranked_names[] = {
 
 int json_key_rank_n(const char *name, size_t len)
 {
-	static const size_t lens[] = { 4, 2, 4, 10, 4, 12, 2, 7, 12, 4, 9, 7, 9, 7, 20 };
+	static const size_t lens[] = { 4, 2, 4, 10, 4, 2, 12, 7, 12, 4, 9, 7, 9, 7, 20 };
 
 	if (len == 14 && !memcmp(name, "_crdt_metadata", 14))
 		return RANK_METADATA;

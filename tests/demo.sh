@@ -90,8 +90,8 @@ entity() {
 		"$name" "$obs" "$host" "$time" "$version" "$host" "$name" "$version"
 }
 relation() {
-	printf '{"type":"relation","from":"%s","relationType":"%s","to":"%s","_crdt_metadata":{"host":"%s","timestamp":"2026-11-21T%sZ","version":1,"unique_id":"%s-%s-%s"}}\n' \
-		"$1" "$2" "$3" "$4" "$5" "$4" "$1" "$3"
+	printf '{"type":"relation","from":"%s","to":"%s","relationType":"%s","_crdt_metadata":{"host":"%s","timestamp":"2026-11-21T%sZ","version":1,"unique_id":"%s-%s-%s"}}\n' \
+		"$1" "$3" "$2" "$4" "$5" "$4" "$1" "$3"
 }
 # as_jsonl FILE: stdin lines as the memory server writes them (JSONL, no
 # final newline); as_array FILE: as a JSON array, one entry a line.
@@ -228,7 +228,7 @@ for name in Alice Bob Carol; do
 	grep -q "\"name\":\"$name\"" desktop/unified-memory.json ||
 		fail "$name is missing from unified-memory.json"
 done
-grep -q '"type":"relation","from":"Alice","relationType":"knows","to":"Bob"' \
+grep -q '"type":"relation","from":"Alice","to":"Bob","relationType":"knows"' \
 	desktop/unified-memory.json || fail "the relation Alice knows Bob is missing"
 say "unified-memory.json holds Alice, Bob, Carol and the relation: nothing lost"
 test -z "$(git -C laptop status --porcelain)" || fail "laptop's work tree is not clean"

@@ -376,8 +376,8 @@ tombstone() {
 
 # relation FROM RELATIONTYPE TO HOST TIME VERSION
 relation() {
-	printf '{"type":"relation","from":"%s","relationType":"%s","to":"%s","_crdt_metadata":{"host":"%s","timestamp":"2026-11-21T%sZ","version":%s,"unique_id":"%s-%s-%s-%s"}}\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "$4" "$1" "$3" "$6"
+	printf '{"type":"relation","from":"%s","to":"%s","relationType":"%s","_crdt_metadata":{"host":"%s","timestamp":"2026-11-21T%sZ","version":%s,"unique_id":"%s-%s-%s-%s"}}\n' \
+		"$1" "$3" "$2" "$4" "$5" "$6" "$4" "$1" "$3" "$6"
 }
 
 # seed_entry ID CONTENT HOST TIME VERSION: an entry of the seed format.
@@ -504,7 +504,7 @@ lacks_observation() {
 
 # has_relation FILE FROM RELATIONTYPE TO
 has_relation() {
-	grep -q "^{\"type\":\"relation\",\"from\":\"$2\",\"relationType\":\"$3\",\"to\":\"$4\"," "$1" || {
+	grep -q "^{\"type\":\"relation\",\"from\":\"$2\",\"to\":\"$4\",\"relationType\":\"$3\"," "$1" || {
 		echo "error: '$1' lacks the relation $2 -$3-> $4:" >&2
 		cat "$1" >&2
 		return 1
