@@ -66,8 +66,9 @@ unit-test: $(BUILD)/unit-tests
 integration-test: $(PROG)
 	CRDTMEM_BIN="$(CURDIR)/$(PROG)" sh tests/run-integration.sh
 
-demo: $(PROG)
-	@sh install/deps.sh build
+demo:
+	@sh install/deps.sh build test
+	@$(MAKE) --no-print-directory $(PROG)
 	@CRDTMEM_BIN="$(CURDIR)/$(PROG)" sh tests/demo.sh
 
 bench: $(PROG)
@@ -75,11 +76,11 @@ bench: $(PROG)
 
 # The whole suite again with sanitizers, in its own build folder.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" \
-		ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		unit-test integration-test
 
 install: $(PROG)
@@ -100,8 +101,9 @@ lint:
 	clang-format --dry-run --Werror driver/*.c driver/*.h
 
 # The integration scenarios with the driver running under valgrind.
-valgrind: $(PROG)
-	@sh install/deps.sh build test
+valgrind:
+	@sh install/deps.sh build test valgrind
+	@$(MAKE) --no-print-directory $(PROG)
 	CRDTMEM_BIN="$(CURDIR)/$(PROG)" \
 	CRDTMEM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
 		sh tests/run-integration.sh

@@ -29,8 +29,11 @@ for what in "$@"; do
 		fi
 		command -v git >/dev/null 2>&1 || missing git
 		;;
+	valgrind)
+		command -v valgrind >/dev/null 2>&1 || missing valgrind
+		;;
 	*)
-		echo "usage: sh install/deps.sh build|test..." >&2
+		echo "usage: sh install/deps.sh build|test|valgrind..." >&2
 		exit 2
 		;;
 	esac
