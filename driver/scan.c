@@ -362,6 +362,26 @@ static int sorted_plain_strings(const char *p, struct span v, size_t *count)
 	return 1;
 }
 
+/* An array value (already checked as JSON) whose elements are all strings. */
+static int all_string_elements(const char *p, struct span v)
+{
+	size_t i = v.off + 1, end = v.off + v.len - 1;
+
+	if (p[v.off] != '[')
+		return 0;
+	while (i < end) {
+		if (p[i] != '"')
+			return 0;
+		for (i++; p[i] != '"'; i++)
+			if (p[i] == '\\')
+				i++;
+		i++; /* closing quote */
+		if (i < end)
+			i++; /* ',' */
+	}
+	return 1;
+}
+
 /* Two canonical sorted string arrays (as above) share no element. */
 static int disjoint(const char *p, struct span a, struct span b)
 {
@@ -520,8 +540,9 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info,
 			buf_add(key, p, len);
 		}
 	}
-	if (meta[M_REMOVED].found && info->kind != ENTRY_ENTITY) {
-		buf_setlen(key, start); /* the general path checks it */
+	if (meta[M_REMOVED].found && info->kind != ENTRY_ENTITY &&
+	    !all_string_elements(p, meta[M_REMOVED].v)) {
+		buf_setlen(key, start); /* the general path reports it */
 		return 0;
 	}
 	buf_addch(key, ']');
