@@ -110,8 +110,8 @@ const char *E_ERR(const char *json)
 	struct buf err = BUF_INIT;
 	struct entry *e = entry_parse(t, strlen(t), &err);
 
-	cr_assert(e == NULL, "entry accepted but should be rejected: %s\n  got: %s",
-		  t, T(e));
+	cr_assert(e == NULL, "entry accepted but should be rejected: %s\n  got: %s", t,
+		  T(e));
 	cr_assert(err.len > 0, "rejected without a reason: %s", t);
 	return t_defer(buf_detach(&err, NULL), free);
 }
@@ -162,8 +162,7 @@ const char *MF_ERR_raw(const char *data, size_t len)
 	struct buf err = BUF_INIT;
 	int r = memfile_parse(&mf, data, len, &err);
 
-	cr_assert_eq(r, -1, "file accepted but should be rejected: %.*s",
-		     (int)len, data);
+	cr_assert_eq(r, -1, "file accepted but should be rejected: %.*s", (int)len, data);
 	cr_assert_eq(mf.set.nr, 0, "a rejected file must leave the memfile empty");
 	cr_assert(err.len > 0, "rejected without a message: %.*s", (int)len, data);
 	memfile_release(&mf);
@@ -232,8 +231,7 @@ const char *removed(const struct entry *e)
 	md = cJSON_GetObjectItemCaseSensitive(j, "_crdt_metadata");
 	if (!md)
 		return "";
-	return string_list(
-		cJSON_GetObjectItemCaseSensitive(md, "removed_observations"));
+	return string_list(cJSON_GetObjectItemCaseSensitive(md, "removed_observations"));
 }
 
 const char *member(const struct entry *e, const char *name)

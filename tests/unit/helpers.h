@@ -19,24 +19,24 @@
 #include "memfile.h"
 
 /* Metadata member for test entries: host, timestamp string, version. */
-#define META(host, ts, ver)                                                  \
-	"'_crdt_metadata':{'host':'" host "','timestamp':'" ts                \
-	"','version':" #ver ",'unique_id':'u-" host "-" #ver "'}"
+#define META(host, ts, ver)                                                              \
+	"'_crdt_metadata':{'host':'" host "','timestamp':'" ts "','version':" #ver       \
+	",'unique_id':'u-" host "-" #ver "'}"
 /* The same with extra members, e.g. ",'deleted':true". */
-#define METAX(host, ts, ver, extra)                                          \
-	"'_crdt_metadata':{'host':'" host "','timestamp':'" ts                \
-	"','version':" #ver ",'unique_id':'u-" host "-" #ver "'" extra "}"
+#define METAX(host, ts, ver, extra)                                                      \
+	"'_crdt_metadata':{'host':'" host "','timestamp':'" ts "','version':" #ver       \
+	",'unique_id':'u-" host "-" #ver "'" extra "}"
 /* An MCP entity; obs is the inside of the array, e.g. "'x','y'". */
-#define ENT(name, type, obs, meta)                                           \
-	"{'type':'entity','name':'" name "','entityType':'" type             \
+#define ENT(name, type, obs, meta)                                                       \
+	"{'type':'entity','name':'" name "','entityType':'" type                         \
 	"','observations':[" obs "]," meta "}"
 /* The same without metadata. */
-#define ENT0(name, type, obs)                                                \
-	"{'type':'entity','name':'" name "','entityType':'" type             \
+#define ENT0(name, type, obs)                                                            \
+	"{'type':'entity','name':'" name "','entityType':'" type                         \
 	"','observations':[" obs "]}"
-#define REL(from, rel, to, meta)                                             \
-	"{'type':'relation','from':'" from "','to':'" to "','relationType':'" \
-	rel "'," meta "}"
+#define REL(from, rel, to, meta)                                                         \
+	"{'type':'relation','from':'" from "','to':'" to "','relationType':'" rel        \
+	"'," meta "}"
 
 /* Run fn(p) when the current test ends (in t_cleanup). Returns p. */
 void *t_defer(void *p, void (*fn)(void *));

@@ -20,8 +20,7 @@ static const char *join_text(const struct entry *a, const struct entry *b)
 	return T(keep(crdt_join(a, b)));
 }
 
-static const char *m3(const struct entry *o, const struct entry *a,
-		      const struct entry *b)
+static const char *m3(const struct entry *o, const struct entry *a, const struct entry *b)
 {
 	return T(keep(crdt_merge3(o, a, b)));
 }
@@ -33,8 +32,9 @@ static struct entry *m3_both(const struct entry *o, const struct entry *a,
 	struct entry *r1 = keep(crdt_merge3(o, a, b));
 	struct entry *r2 = keep(crdt_merge3(o, b, a));
 
-	cr_assert_str_eq(T(r1), T(r2), "merge3 depends on the side\n  o=%s\n  a=%s\n  b=%s",
-			 T(o), T(a), T(b));
+	cr_assert_str_eq(T(r1), T(r2),
+			 "merge3 depends on the side\n  o=%s\n  a=%s\n  b=%s", T(o), T(a),
+			 T(b));
 	return r1;
 }
 
@@ -69,7 +69,8 @@ Test(join, newer_version_of_a_register_wins)
 Test(join, newer_tombstone_beats_older_edit)
 {
 	struct entry *edit = E("{'id':'m1','content':'x'," META("h1", T1, 1) "}");
-	struct entry *dead = E("{'id':'m1','content':'x'," METAX("h2", T2, 2, ",'deleted':true") "}");
+	struct entry *dead =
+		E("{'id':'m1','content':'x'," METAX("h2", T2, 2, ",'deleted':true") "}");
 	struct entry *j = keep(crdt_join(edit, dead));
 
 	cr_assert_str_eq(T(j), T(dead));
@@ -91,7 +92,8 @@ Test(join, newer_edit_beats_older_tombstone)
 Test(join, relation_tombstone_wins_when_newer)
 {
 	struct entry *r = E(REL("a", "knows", "b", META("h1", T1, 1)));
-	struct entry *d = E(REL("a", "knows", "b", METAX("h1", T2, 2, ",'deleted':true")));
+	struct entry *d =
+		E(REL("a", "knows", "b", METAX("h1", T2, 2, ",'deleted':true")));
 
 	cr_assert_eq(keep(crdt_join(r, d))->deleted, 1);
 	cr_assert_eq(keep(crdt_join(d, r))->deleted, 1);
@@ -144,8 +146,10 @@ Test(join, an_observation_removed_by_the_winner_stays_removed)
 
 Test(join, removed_observation_lists_are_unioned)
 {
-	struct entry *a = E(ENT("A", "p", "'k'", METAX("h1", T1, 1, ",'removed_observations':['p','r']")));
-	struct entry *b = E(ENT("A", "p", "'k'", METAX("h2", T2, 2, ",'removed_observations':['q','r']")));
+	struct entry *a = E(ENT("A", "p", "'k'",
+				METAX("h1", T1, 1, ",'removed_observations':['p','r']")));
+	struct entry *b = E(ENT("A", "p", "'k'",
+				METAX("h2", T2, 2, ",'removed_observations':['q','r']")));
 	struct entry *j = keep(crdt_join(a, b));
 
 	cr_assert_str_eq(removed(j), "p|q|r");
@@ -154,7 +158,8 @@ Test(join, removed_observation_lists_are_unioned)
 
 Test(join, a_tombstones_observations_take_part_in_the_union)
 {
-	struct entry *dead = E(ENT("A", "p", "'x'", METAX("h1", T2, 2, ",'deleted':true")));
+	struct entry *dead =
+		E(ENT("A", "p", "'x'", METAX("h1", T2, 2, ",'deleted':true")));
 	struct entry *live = E(ENT("A", "p", "'a'", META("h2", T3, 3)));
 	struct entry *j = keep(crdt_join(dead, live));
 
@@ -166,7 +171,8 @@ Test(join, a_tombstones_observations_take_part_in_the_union)
 Test(join, a_tombstone_that_wins_keeps_the_union_too)
 {
 	struct entry *live = E(ENT("A", "p", "'a'", META("h2", T1, 1)));
-	struct entry *dead = E(ENT("A", "p", "'x'", METAX("h1", T2, 2, ",'deleted':true")));
+	struct entry *dead =
+		E(ENT("A", "p", "'x'", METAX("h1", T2, 2, ",'deleted':true")));
 	struct entry *j = keep(crdt_join(dead, live));
 
 	cr_assert_eq(j->deleted, 1);
@@ -176,7 +182,9 @@ Test(join, a_tombstone_that_wins_keeps_the_union_too)
 Test(join, removed_observations_do_not_come_back_when_an_entity_is_recreated)
 {
 	struct entry *v1 = E(ENT("A", "p", "'x','y'", META("h1", T1, 1)));
-	struct entry *dead = E(ENT("A", "p", "", METAX("h1", T2, 2, ",'deleted':true,'removed_observations':['x','y']")));
+	struct entry *dead = E(ENT(
+		"A", "p", "",
+		METAX("h1", T2, 2, ",'deleted':true,'removed_observations':['x','y']")));
 	struct entry *v3 = E(ENT("A", "p", "'z'", META("h2", T3, 3)));
 	struct entry *j = keep(crdt_join(keep(crdt_join(v1, dead)), v3));
 
@@ -194,14 +202,16 @@ Test(join, ties_are_broken_the_same_way_whatever_the_order)
 		"{'id':'m1','content':'a'," META("h2", T1, 1) "}",
 		"{'id':'m1','content':'a'," META("h1", T1, 2) "}",
 		"{'id':'m1','content':'a'," META("h1", "2026-01-01T00:00:01.000Z", 1) "}",
-		"{'id':'m1','content':'a'," META("h1", "2026-01-01T02:00:01+02:00", 1) "}",
+		"{'id':'m1','content':'a'," META("h1", "2026-01-01T02:00:01+02:00",
+						 1) "}",
 	};
 	size_t n = sizeof(v) / sizeof(*v);
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < n; k++) {
 			struct entry *a = E(v[i]), *b = E(v[k]);
-			cr_assert_str_eq(join_text(a, b), join_text(b, a), "%s\n  vs %s", T(a), T(b));
+			cr_assert_str_eq(join_text(a, b), join_text(b, a), "%s\n  vs %s",
+					 T(a), T(b));
 		}
 }
 
@@ -286,7 +296,8 @@ Test(merge3, both_deleted_is_absent)
 Test(merge3, tombstone_beats_an_unchanged_side)
 {
 	struct entry *o = E("{'id':'m1','content':'v1'," META("h1", T1, 1) "}");
-	struct entry *d = E("{'id':'m1','content':'v1'," METAX("h1", T2, 2, ",'deleted':true") "}");
+	struct entry *d =
+		E("{'id':'m1','content':'v1'," METAX("h1", T2, 2, ",'deleted':true") "}");
 	struct entry *r = m3_both(o, o, d);
 
 	cr_assert_not_null(r);
@@ -296,7 +307,8 @@ Test(merge3, tombstone_beats_an_unchanged_side)
 Test(merge3, newer_edit_beats_an_older_tombstone_when_both_changed)
 {
 	struct entry *o = E("{'id':'m1','content':'v1'," META("h1", T1, 1) "}");
-	struct entry *d = E("{'id':'m1','content':'v1'," METAX("h1", T2, 2, ",'deleted':true") "}");
+	struct entry *d =
+		E("{'id':'m1','content':'v1'," METAX("h1", T2, 2, ",'deleted':true") "}");
 	struct entry *a = E("{'id':'m1','content':'v2'," META("h2", T3, 2) "}");
 
 	cr_assert_str_eq(T(m3_both(o, a, d)), T(a));
@@ -338,8 +350,10 @@ Test(merge3, an_observation_removed_on_one_side_is_removed_from_the_result)
 
 	cr_assert_not_null(r);
 	cr_assert_str_eq(obs(r), "x|z");
-	cr_assert(strstr(removed(r), "y") != NULL, "y not in removed_observations: %s", T(r));
-	cr_assert_str_eq(member(r, "entityType"), "\"q\"", "other fields come from the join's winner");
+	cr_assert(strstr(removed(r), "y") != NULL, "y not in removed_observations: %s",
+		  T(r));
+	cr_assert_str_eq(member(r, "entityType"), "\"q\"",
+			 "other fields come from the join's winner");
 }
 
 Test(merge3, a_three_way_removal_survives_later_joins)
@@ -380,9 +394,12 @@ Test(merge3, timestamps_written_differently_are_a_change)
 {
 	/* ours rewrote the base's timestamp in another notation: not equal to
 	 * the base, so the join decides (ours is newer than theirs) */
-	struct entry *o = E("{'id':'m1','content':'x'," META("h1", "2026-01-01T00:00:00Z", 1) "}");
-	struct entry *a = E("{'id':'m1','content':'x'," META("h1", "2026-01-01T00:00:00.000Z", 1) "}");
-	struct entry *b = E("{'id':'m1','content':'y'," META("h1", "2025-06-01T00:00:00Z", 1) "}");
+	struct entry *o =
+		E("{'id':'m1','content':'x'," META("h1", "2026-01-01T00:00:00Z", 1) "}");
+	struct entry *a = E("{'id':'m1','content':'x'," META(
+		"h1", "2026-01-01T00:00:00.000Z", 1) "}");
+	struct entry *b =
+		E("{'id':'m1','content':'y'," META("h1", "2025-06-01T00:00:00Z", 1) "}");
 
 	cr_assert_str_eq(T(m3_both(o, a, b)), T(a));
 }
@@ -439,7 +456,7 @@ Test(sets, normalize_of_distinct_keys_reports_no_duplicates)
 Test(sets, find_looks_up_by_key)
 {
 	struct entry *b = E(ENT0("B", "p", ""));
-	struct entry *v[] = { E(ENT0("C", "p", "")), b, E(ENT0("A", "p", "")) };
+	struct entry *v[] = {E(ENT0("C", "p", "")), b, E(ENT0("A", "p", ""))};
 	struct entry_set *s = set_of(v, 3);
 
 	cr_assert_eq(s->nr, 3);
@@ -451,10 +468,10 @@ Test(sets, find_looks_up_by_key)
 
 Test(sets, join_keeps_every_key_of_both_sides)
 {
-	struct entry *a[] = { E(ENT("A", "p", "'a'", META("h1", T1, 1))),
-			      E(ENT("B", "p", "'b1'", META("h1", T1, 1))) };
-	struct entry *b[] = { E(ENT("B", "p", "'b2'", META("h2", T2, 1))),
-			      E(ENT("C", "p", "'c'", META("h2", T1, 1))) };
+	struct entry *a[] = {E(ENT("A", "p", "'a'", META("h1", T1, 1))),
+			     E(ENT("B", "p", "'b1'", META("h1", T1, 1)))};
+	struct entry *b[] = {E(ENT("B", "p", "'b2'", META("h2", T2, 1))),
+			     E(ENT("C", "p", "'c'", META("h2", T1, 1)))};
 	struct entry_set out = ENTRY_SET_INIT;
 
 	crdt_join_sets(set_of(a, 2), set_of(b, 2), &out);
@@ -467,8 +484,8 @@ Test(sets, join_keeps_every_key_of_both_sides)
 
 Test(sets, join_with_an_empty_set_is_the_set)
 {
-	struct entry *a[] = { E(ENT("A", "p", "'a'", META("h1", T1, 1))),
-			      E("{'id':7,'content':'c'}") };
+	struct entry *a[] = {E(ENT("A", "p", "'a'", META("h1", T1, 1))),
+			     E("{'id':7,'content':'c'}")};
 	struct entry_set *s = set_of(a, 2);
 	struct entry_set empty = ENTRY_SET_INIT;
 	struct entry_set out = ENTRY_SET_INIT;
@@ -493,9 +510,9 @@ Test(sets, merge3_applies_the_rule_key_by_key)
 	struct entry *f1 = E("{'id':'F','c':1," META("h", T2, 1) "}");
 	struct entry *f0 = E("{'id':'F','c':0," META("h", T1, 1) "}");
 	struct entry *g1 = E("{'id':'G','c':1," META("h", T1, 1) "}");
-	struct entry *ov[] = { a1, b1, c1, e1, f1 };
-	struct entry *av[] = { a1, b2, d1, g1 }; /* C, E, F deleted */
-	struct entry *bv[] = { a2, b1, c1, f0 }; /* E deleted, F edited */
+	struct entry *ov[] = {a1, b1, c1, e1, f1};
+	struct entry *av[] = {a1, b2, d1, g1}; /* C, E, F deleted */
+	struct entry *bv[] = {a2, b1, c1, f0}; /* E deleted, F edited */
 	struct entry_set out = ENTRY_SET_INIT;
 
 	crdt_merge3_sets(set_of(ov, 5), set_of(av, 4), set_of(bv, 4), &out);
@@ -512,13 +529,13 @@ Test(sets, merge3_applies_the_rule_key_by_key)
 
 Test(sets, merge3_does_not_care_which_side_is_ours)
 {
-	struct entry *ov[] = { E(ENT("A", "p", "'x','y'", META("h1", T1, 1))),
-			       E(REL("a", "k", "b", META("h1", T1, 1))) };
-	struct entry *av[] = { E(ENT("A", "p", "'x'", META("h1", T2, 2))),
-			       E("{'id':1,'c':'ours'," META("h1", T2, 1) "}") };
-	struct entry *bv[] = { E(ENT("A", "p", "'x','y','z'", META("h2", T3, 2))),
-			       E(REL("a", "k", "b", META("h1", T1, 1))),
-			       E("{'id':1,'c':'theirs'," META("h2", T2, 1) "}") };
+	struct entry *ov[] = {E(ENT("A", "p", "'x','y'", META("h1", T1, 1))),
+			      E(REL("a", "k", "b", META("h1", T1, 1)))};
+	struct entry *av[] = {E(ENT("A", "p", "'x'", META("h1", T2, 2))),
+			      E("{'id':1,'c':'ours'," META("h1", T2, 1) "}")};
+	struct entry *bv[] = {E(ENT("A", "p", "'x','y','z'", META("h2", T3, 2))),
+			      E(REL("a", "k", "b", META("h1", T1, 1))),
+			      E("{'id':1,'c':'theirs'," META("h2", T2, 1) "}")};
 	struct entry_set r1 = ENTRY_SET_INIT, r2 = ENTRY_SET_INIT;
 	struct entry_set *o = set_of(ov, 2), *a = set_of(av, 2), *b = set_of(bv, 3);
 

@@ -46,7 +46,8 @@ Test(keys, integer_id_makes_an_opaque_register)
 Test(keys, the_same_id_is_the_same_key_whatever_the_content)
 {
 	struct entry *a = E("{'id':'m1','content':'a'}");
-	struct entry *b = E("{'content':'b','id':'m1','extra':[1]," META("h", "2026-01-01T00:00:00Z", 1) "}");
+	struct entry *b = E("{'content':'b','id':'m1','extra':[1]," META(
+		"h", "2026-01-01T00:00:00Z", 1) "}");
 	struct entry *c = E("{'id':'m2','content':'a'}");
 
 	cr_assert_str_eq(a->key, b->key);
@@ -67,9 +68,12 @@ Test(keys, integer_ids_above_2_53_are_distinct_keys)
 
 Test(keys, id_wins_over_type)
 {
-	struct entry *a = E("{'id':'m1','type':'entity','name':'A','entityType':'p','observations':[]}");
-	struct entry *b = E("{'type':'entity','name':'A','entityType':'p','observations':[]}");
-	struct entry *c = E("{'id':'m1','type':'relation','from':'a','to':'b','relationType':'k'}");
+	struct entry *a = E("{'id':'m1','type':'entity','name':'A','entityType':'p','"
+			    "observations':[]}");
+	struct entry *b =
+		E("{'type':'entity','name':'A','entityType':'p','observations':[]}");
+	struct entry *c =
+		E("{'id':'m1','type':'relation','from':'a','to':'b','relationType':'k'}");
 
 	cr_assert_eq(a->kind, ENTRY_ID);
 	cr_assert_eq(c->kind, ENTRY_ID);
@@ -87,8 +91,10 @@ Test(keys, id_that_is_not_a_string_or_integer_falls_back_to_content)
 
 Test(keys, entity_is_keyed_by_name)
 {
-	struct entry *a = E("{'type':'entity','name':'Alice','entityType':'person','observations':['x']}");
-	struct entry *b = E("{'type':'entity','name':'Alice','entityType':'robot','observations':[]}");
+	struct entry *a = E("{'type':'entity','name':'Alice','entityType':'person','"
+			    "observations':['x']}");
+	struct entry *b = E("{'type':'entity','name':'Alice','entityType':'robot','"
+			    "observations':[]}");
 
 	cr_assert_eq(a->kind, ENTRY_ENTITY);
 	cr_assert_str_eq(a->key, "[\"entity\",\"Alice\"]");
@@ -98,10 +104,14 @@ Test(keys, entity_is_keyed_by_name)
 
 Test(keys, relation_is_keyed_by_the_triple)
 {
-	struct entry *a = E("{'type':'relation','from':'a','to':'b','relationType':'knows'}");
-	struct entry *b = E("{'type':'relation','from':'a','to':'c','relationType':'knows'}");
-	struct entry *c = E("{'type':'relation','from':'b','to':'a','relationType':'knows'}");
-	struct entry *d = E("{'type':'relation','from':'a','to':'b','relationType':'likes'}");
+	struct entry *a =
+		E("{'type':'relation','from':'a','to':'b','relationType':'knows'}");
+	struct entry *b =
+		E("{'type':'relation','from':'a','to':'c','relationType':'knows'}");
+	struct entry *c =
+		E("{'type':'relation','from':'b','to':'a','relationType':'knows'}");
+	struct entry *d =
+		E("{'type':'relation','from':'a','to':'b','relationType':'likes'}");
 
 	cr_assert_eq(a->kind, ENTRY_RELATION);
 	cr_assert_str_eq(a->key, "[\"relation\",\"a\",\"knows\",\"b\"]");
@@ -119,15 +129,16 @@ Test(keys, entity_without_a_string_name_falls_back_to_content)
 
 Test(keys, relation_missing_part_of_the_triple_falls_back_to_content)
 {
-	cr_assert_eq(E("{'type':'relation','from':'a','relationType':'k'}")->kind, ENTRY_CONTENT);
+	cr_assert_eq(E("{'type':'relation','from':'a','relationType':'k'}")->kind,
+		     ENTRY_CONTENT);
 	cr_assert_eq(E("{'type':'relation','from':'a','to':1,'relationType':'k'}")->kind,
 		     ENTRY_CONTENT);
 }
 
 Test(keys, content_key_ignores_member_order_white_space_and_metadata)
 {
-	const char *t = q("{ 'b' : [1, 2],\n 'a' : {'y':1,'x':2}, "
-			  META("h", "2026-01-01T00:00:00Z", 3) " }");
+	const char *t = q("{ 'b' : [1, 2],\n 'a' : {'y':1,'x':2}, " META(
+		"h", "2026-01-01T00:00:00Z", 3) " }");
 	struct entry *a = E("{'a':{'x':2,'y':1},'b':[1,2]}");
 	struct entry *b = E_raw(t, strlen(t));
 
@@ -145,7 +156,8 @@ Test(keys, different_contents_are_different_keys)
 
 	cr_assert_neq(entry_cmp_key(a, b), 0);
 	cr_assert_neq(entry_cmp_key(a, c), 0);
-	cr_assert_neq(entry_cmp_key(d, e), 0, "arrays are ordered outside entity observations");
+	cr_assert_neq(entry_cmp_key(d, e), 0,
+		      "arrays are ordered outside entity observations");
 }
 
 Test(keys, keys_escape_names_canonically)
@@ -169,7 +181,8 @@ Test(keys, keys_sort_in_byte_order)
 {
 	struct entry *up = E("{'type':'entity','name':'C'}");
 	struct entry *lo = E("{'type':'entity','name':'a'}");
-	struct entry *rel = E("{'type':'relation','from':'a','to':'b','relationType':'k'}");
+	struct entry *rel =
+		E("{'type':'relation','from':'a','to':'b','relationType':'k'}");
 
 	cr_assert_lt(entry_cmp_key(up, lo), 0);
 	cr_assert_gt(entry_cmp_key(lo, up), 0);
@@ -181,8 +194,10 @@ Test(keys, keys_sort_in_byte_order)
 Test(canonical, server_lines_without_metadata_are_already_canonical)
 {
 	static const char *const lines[] = {
-		"{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"person\",\"observations\":[\"a\",\"b\"]}",
-		"{\"type\":\"relation\",\"from\":\"A\",\"to\":\"B\",\"relationType\":\"knows\"}",
+		"{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"person\","
+		"\"observations\":[\"a\",\"b\"]}",
+		"{\"type\":\"relation\",\"from\":\"A\",\"to\":\"B\",\"relationType\":"
+		"\"knows\"}",
 	};
 
 	for (size_t i = 0; i < 2; i++)
@@ -192,11 +207,14 @@ Test(canonical, server_lines_without_metadata_are_already_canonical)
 Test(canonical, text_does_not_depend_on_member_order_or_white_space)
 {
 	struct entry *a = E(ENT("A", "p", "'x','y'",
-				METAX("h1", "2026-01-01T00:00:00Z", 2, ",'deleted':false,'removed_observations':['z']")));
-	struct entry *b = E("{ '_crdt_metadata' : { 'removed_observations':['z'], 'version':2,"
-			    " 'deleted':false, 'unique_id':'u-h1-2', 'timestamp':'2026-01-01T00:00:00Z',"
-			    " 'host':'h1' },\n 'observations' : ['y','x'], 'entityType':'p',"
-			    " 'name':'A', 'type':'entity' }");
+				METAX("h1", "2026-01-01T00:00:00Z", 2,
+				      ",'deleted':false,'removed_observations':['z']")));
+	struct entry *b =
+		E("{ '_crdt_metadata' : { 'removed_observations':['z'], 'version':2,"
+		  " 'deleted':false, 'unique_id':'u-h1-2', "
+		  "'timestamp':'2026-01-01T00:00:00Z',"
+		  " 'host':'h1' },\n 'observations' : ['y','x'], 'entityType':'p',"
+		  " 'name':'A', 'type':'entity' }");
 
 	cr_assert_str_eq(T(a), T(b));
 	cr_assert_eq(a->text_len, strlen(T(a)));
@@ -206,7 +224,8 @@ Test(canonical, text_does_not_depend_on_member_order_or_white_space)
 
 Test(canonical, metadata_is_the_last_member)
 {
-	struct entry *e = E("{'_crdt_metadata':{'host':'h','version':1},'zz':1,'id':'m1'}");
+	struct entry *e =
+		E("{'_crdt_metadata':{'host':'h','version':1},'zz':1,'id':'m1'}");
 	const char *md = strstr(T(e), "\"_crdt_metadata\"");
 
 	cr_assert(md != NULL, "%s", T(e));
@@ -216,7 +235,8 @@ Test(canonical, metadata_is_the_last_member)
 
 Test(canonical, observations_are_sorted_and_deduplicated)
 {
-	struct entry *e = E("{'type':'entity','name':'A','entityType':'p','observations':['b','a','b','c','a']}");
+	struct entry *e = E("{'type':'entity','name':'A','entityType':'p','observations':"
+			    "['b','a','b','c','a']}");
 
 	cr_assert_str_eq(obs(e), "a|b|c");
 }
@@ -235,7 +255,8 @@ Test(canonical, observations_sort_by_utf8_value_not_by_json_text)
 Test(canonical, removed_observations_are_subtracted_and_sorted)
 {
 	struct entry *e = E(ENT("A", "p", "'a','b','c'",
-				METAX("h", "2026-01-01T00:00:00Z", 1, ",'removed_observations':['c','z','a','c']")));
+				METAX("h", "2026-01-01T00:00:00Z", 1,
+				      ",'removed_observations':['c','z','a','c']")));
 
 	cr_assert_str_eq(obs(e), "b");
 	cr_assert_str_eq(removed(e), "a|c|z");
@@ -243,8 +264,9 @@ Test(canonical, removed_observations_are_subtracted_and_sorted)
 
 Test(canonical, empty_removed_observations_are_left_out)
 {
-	struct entry *e = E(ENT("A", "p", "'a'",
-				METAX("h", "2026-01-01T00:00:00Z", 1, ",'removed_observations':[]")));
+	struct entry *e = E(
+		ENT("A", "p", "'a'",
+		    METAX("h", "2026-01-01T00:00:00Z", 1, ",'removed_observations':[]")));
 	struct entry *f = E(ENT("A", "p", "'a'", META("h", "2026-01-01T00:00:00Z", 1)));
 
 	cr_assert(strstr(T(e), "removed_observations") == NULL, "%s", T(e));
@@ -256,7 +278,9 @@ Test(canonical, an_entity_always_has_observations)
 	struct entry *e = E("{'type':'entity','name':'A','entityType':'p'}");
 
 	cr_assert(strstr(T(e), "\"observations\":[]") != NULL, "%s", T(e));
-	cr_assert_str_eq(T(e), T(E("{'type':'entity','name':'A','entityType':'p','observations':[]}")));
+	cr_assert_str_eq(
+		T(e),
+		T(E("{'type':'entity','name':'A','entityType':'p','observations':[]}")));
 }
 
 Test(canonical, arrays_of_other_entries_keep_their_order)
@@ -268,7 +292,8 @@ Test(canonical, arrays_of_other_entries_keep_their_order)
 
 Test(canonical, numbers_above_2_53_survive_in_entries)
 {
-	struct entry *e = E("{'id':9007199254740993,'n':123456789012345678901234567890,'f':1.50}");
+	struct entry *e =
+		E("{'id':9007199254740993,'n':123456789012345678901234567890,'f':1.50}");
 
 	cr_assert(strstr(T(e), "9007199254740993") != NULL, "%s", T(e));
 	cr_assert(strstr(T(e), "123456789012345678901234567890") != NULL, "%s", T(e));
@@ -277,8 +302,9 @@ Test(canonical, numbers_above_2_53_survive_in_entries)
 
 Test(canonical, to_json_gives_back_the_canonical_form)
 {
-	struct entry *e = E(ENT("A", "p", "'y','x'",
-				METAX("h", "2026-01-01T00:00:00Z", 1, ",'removed_observations':['q']")));
+	struct entry *e = E(ENT(
+		"A", "p", "'y','x'",
+		METAX("h", "2026-01-01T00:00:00Z", 1, ",'removed_observations':['q']")));
 	cJSON *j = t_defer(entry_to_json(e), delete_json);
 	struct buf b = BUF_INIT;
 
@@ -392,7 +418,8 @@ Test(metadata, duplicate_members_are_an_error)
 
 Test(metadata, stamp_is_read_from_the_metadata)
 {
-	struct entry *e = E("{'id':'m1'," META("host-1", "2026-11-21T20:55:50.123Z", 7) "}");
+	struct entry *e =
+		E("{'id':'m1'," META("host-1", "2026-11-21T20:55:50.123Z", 7) "}");
 
 	cr_assert_eq(e->stamp.instant, T_NOV * NS + 123000000LL);
 	cr_assert_eq(e->stamp.version, 7);
@@ -413,8 +440,10 @@ Test(metadata, no_metadata_is_the_lowest_stamp)
 Test(metadata, no_metadata_loses_even_to_a_timestamp_before_1970)
 {
 	struct entry *none = E("{'id':'m1','content':'zzz'}");
-	struct entry *old = E("{'id':'m1','content':'a'," META("", "1900-01-01T00:00:00Z", 0) "}");
-	struct entry *epoch = E("{'id':'m1','content':'a'," META("", "1970-01-01T00:00:00Z", 0) "}");
+	struct entry *old =
+		E("{'id':'m1','content':'a'," META("", "1900-01-01T00:00:00Z", 0) "}");
+	struct entry *epoch =
+		E("{'id':'m1','content':'a'," META("", "1970-01-01T00:00:00Z", 0) "}");
 
 	cr_assert_lt(entry_cmp_version(none, old), 0);
 	cr_assert_gt(entry_cmp_version(old, none), 0);
@@ -426,7 +455,8 @@ Test(metadata, no_metadata_loses_even_to_a_timestamp_before_1970)
 
 Test(metadata, tombstone_flag_is_read)
 {
-	struct entry *e = E("{'id':'m1'," METAX("h", "2026-01-01T00:00:00Z", 2, ",'deleted':true") "}");
+	struct entry *e = E("{'id':'m1'," METAX("h", "2026-01-01T00:00:00Z", 2,
+						",'deleted':true") "}");
 
 	cr_assert_eq(e->deleted, 1);
 }
@@ -434,12 +464,14 @@ Test(metadata, tombstone_flag_is_read)
 Test(metadata, missing_fields_take_their_lowest_values)
 {
 	struct entry *e = E("{'id':'m1','_crdt_metadata':{'host':'h'}}");
-	struct entry *f = E("{'id':'m1','_crdt_metadata':{'timestamp':'1970-01-01T00:00:00Z'}}");
+	struct entry *f =
+		E("{'id':'m1','_crdt_metadata':{'timestamp':'1970-01-01T00:00:00Z'}}");
 
 	cr_assert_eq(e->stamp.version, 0);
 	cr_assert_eq(f->stamp.version, 0);
 	cr_assert_str_eq(f->stamp.host, "");
-	cr_assert_lt(entry_cmp_version(e, f), 0, "no timestamp is older than any timestamp");
+	cr_assert_lt(entry_cmp_version(e, f), 0,
+		     "no timestamp is older than any timestamp");
 }
 
 /* ---- timestamps ---- */
@@ -493,16 +525,25 @@ Test(instant, leap_day)
 Test(instant, strings_that_are_not_timestamps_are_rejected)
 {
 	static const char *const cases[] = {
-		"", "yesterday", "2026-11-21", "2026-13-01T00:00:00Z",
-		"2026-11-21T25:00:00Z", "2026-11-21T20:61:00Z", "2026-11-21T20:55:50.Z",
-		"2026-11-21T20:55:50Zjunk", "2026-11-21T20:55:50+2", "2026-00-10T00:00:00Z",
-		"2026-11-00T00:00:00Z", "2026-11-21 T20:55:50Z", " 2026-11-21T20:55:50Z",
+		"",
+		"yesterday",
+		"2026-11-21",
+		"2026-13-01T00:00:00Z",
+		"2026-11-21T25:00:00Z",
+		"2026-11-21T20:61:00Z",
+		"2026-11-21T20:55:50.Z",
+		"2026-11-21T20:55:50Zjunk",
+		"2026-11-21T20:55:50+2",
+		"2026-00-10T00:00:00Z",
+		"2026-11-00T00:00:00Z",
+		"2026-11-21 T20:55:50Z",
+		" 2026-11-21T20:55:50Z",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		int64_t ns = 0;
-		cr_assert_eq(entry_parse_iso8601(cases[i], &ns), -1, "'%s' accepted as %lld",
-			     cases[i], (long long)ns);
+		cr_assert_eq(entry_parse_iso8601(cases[i], &ns), -1,
+			     "'%s' accepted as %lld", cases[i], (long long)ns);
 	}
 }
 
@@ -529,7 +570,8 @@ Test(instant, epoch_seconds_as_raw_or_double_numbers)
 
 Test(instant, epoch_seconds_in_an_entry)
 {
-	struct entry *e = E("{'id':'m1','_crdt_metadata':{'timestamp':1795294550,'version':1}}");
+	struct entry *e =
+		E("{'id':'m1','_crdt_metadata':{'timestamp':1795294550,'version':1}}");
 
 	cr_assert_eq(e->stamp.instant, T_NOV * NS);
 }
@@ -551,8 +593,8 @@ Test(instant, format_writes_utc_milliseconds_truncating)
 
 Test(instant, format_then_parse_round_trips_at_millisecond_precision)
 {
-	static const int64_t cases[] = { 0, T_NOV * NS + 123000000LL, T_JAN * NS,
-					 951868800LL * NS + 1000000LL };
+	static const int64_t cases[] = {0, T_NOV * NS + 123000000LL, T_JAN * NS,
+					951868800LL * NS + 1000000LL};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct buf b = BUF_INIT;
@@ -578,8 +620,10 @@ static void assert_winner(struct entry *a, struct entry *b, struct entry *w)
 Test(order, later_instant_wins_even_when_string_order_disagrees)
 {
 	/* "...00Z" > "...00.5Z" as strings, but 00.5 is later */
-	struct entry *a = E("{'id':'m1','content':'a'," META("h", "2026-01-01T00:00:00Z", 5) "}");
-	struct entry *b = E("{'id':'m1','content':'b'," META("h", "2026-01-01T00:00:00.5Z", 1) "}");
+	struct entry *a =
+		E("{'id':'m1','content':'a'," META("h", "2026-01-01T00:00:00Z", 5) "}");
+	struct entry *b =
+		E("{'id':'m1','content':'b'," META("h", "2026-01-01T00:00:00.5Z", 1) "}");
 
 	assert_winner(a, b, b);
 }
@@ -587,40 +631,50 @@ Test(order, later_instant_wins_even_when_string_order_disagrees)
 Test(order, offsets_compare_as_instants)
 {
 	/* 01:00+02:00 is 23:00Z the day before, older than 23:30Z */
-	struct entry *a = E("{'id':'m1','content':'a'," META("h", "2026-01-01T01:00:00+02:00", 1) "}");
-	struct entry *b = E("{'id':'m1','content':'b'," META("h", "2025-12-31T23:30:00Z", 1) "}");
+	struct entry *a = E("{'id':'m1','content':'a'," META(
+		"h", "2026-01-01T01:00:00+02:00", 1) "}");
+	struct entry *b =
+		E("{'id':'m1','content':'b'," META("h", "2025-12-31T23:30:00Z", 1) "}");
 
 	assert_winner(a, b, b);
 }
 
 Test(order, epoch_seconds_compare_with_iso_timestamps)
 {
-	struct entry *a = E("{'id':'m1','content':'a','_crdt_metadata':{'host':'h','timestamp':1767225600,'version':1}}");
-	struct entry *b = E("{'id':'m1','content':'b'," META("h", "2025-12-31T23:59:59.999Z", 9) "}");
+	struct entry *a = E("{'id':'m1','content':'a','_crdt_metadata':{'host':'h','"
+			    "timestamp':1767225600,'version':1}}");
+	struct entry *b = E(
+		"{'id':'m1','content':'b'," META("h", "2025-12-31T23:59:59.999Z", 9) "}");
 
 	assert_winner(a, b, a);
 }
 
 Test(order, same_instant_falls_back_to_version)
 {
-	struct entry *a = E("{'id':'m1','content':'z'," META("h9", "2026-01-01T00:00:00Z", 2) "}");
-	struct entry *b = E("{'id':'m1','content':'a'," META("h1", "2026-01-01T02:00:00+02:00", 3) "}");
+	struct entry *a =
+		E("{'id':'m1','content':'z'," META("h9", "2026-01-01T00:00:00Z", 2) "}");
+	struct entry *b = E("{'id':'m1','content':'a'," META(
+		"h1", "2026-01-01T02:00:00+02:00", 3) "}");
 
 	assert_winner(a, b, b);
 }
 
 Test(order, version_compares_as_a_number)
 {
-	struct entry *a = E("{'id':'m1','content':'a'," META("h", "2026-01-01T00:00:00Z", 9) "}");
-	struct entry *b = E("{'id':'m1','content':'b'," META("h", "2026-01-01T00:00:00Z", 10) "}");
+	struct entry *a =
+		E("{'id':'m1','content':'a'," META("h", "2026-01-01T00:00:00Z", 9) "}");
+	struct entry *b =
+		E("{'id':'m1','content':'b'," META("h", "2026-01-01T00:00:00Z", 10) "}");
 
 	assert_winner(a, b, b);
 }
 
 Test(order, same_instant_and_version_falls_back_to_host)
 {
-	struct entry *a = E("{'id':'m1','content':'z'," META("h1", "2026-01-01T00:00:00Z", 3) "}");
-	struct entry *b = E("{'id':'m1','content':'a'," META("h2", "2026-01-01T00:00:00Z", 3) "}");
+	struct entry *a =
+		E("{'id':'m1','content':'z'," META("h1", "2026-01-01T00:00:00Z", 3) "}");
+	struct entry *b =
+		E("{'id':'m1','content':'a'," META("h2", "2026-01-01T00:00:00Z", 3) "}");
 
 	assert_winner(a, b, b);
 }
@@ -642,8 +696,9 @@ Test(order, same_stamp_falls_back_to_content_bytes)
 Test(order, content_tie_break_ignores_observations)
 {
 	struct entry *a = E(ENT("A", "p", "'z'", META("h", "2026-01-01T00:00:00Z", 3)));
-	struct entry *b = E(ENT("A", "p", "'a'",
-				METAX("h", "2026-01-01T00:00:00Z", 3, ",'removed_observations':['q']")));
+	struct entry *b = E(ENT(
+		"A", "p", "'a'",
+		METAX("h", "2026-01-01T00:00:00Z", 3, ",'removed_observations':['q']")));
 	struct entry *j1 = keep(crdt_join(a, b));
 	struct entry *j2 = keep(crdt_join(b, a));
 
@@ -668,7 +723,74 @@ Test(order, same_instant_written_differently_is_still_ordered_the_same_both_ways
 Test(order, tombstone_is_a_version_like_any_other)
 {
 	struct entry *live = E("{'id':'m1'," META("h", "2026-01-01T00:00:01Z", 1) "}");
-	struct entry *dead = E("{'id':'m1'," METAX("h", "2026-01-01T00:00:00Z", 2, ",'deleted':true") "}");
+	struct entry *dead = E("{'id':'m1'," METAX("h", "2026-01-01T00:00:00Z", 2,
+						   ",'deleted':true") "}");
 
 	assert_winner(live, dead, live);
+}
+
+/*
+ * Nanoseconds in an int64 cover 1677 to 2262. A timestamp outside that
+ * range may be rejected as bad input, but must never wrap around (signed
+ * overflow) and so sort on the wrong side of ordinary ones.
+ */
+static struct entry *parse_or_null(const char *json)
+{
+	const char *t = q(json);
+	struct buf err = BUF_INIT;
+	struct entry *e = entry_parse(t, strlen(t), &err);
+
+	cr_assert(e != NULL || err.len > 0, "rejected without a reason: %s", t);
+	buf_release(&err);
+	return keep(e);
+}
+
+Test(order, far_future_timestamps_are_rejected_or_sort_last)
+{
+	static const char *const cases[] = {
+		"{'id':'m1','_crdt_metadata':{'timestamp':'2300-01-01T00:00:00Z'}}",
+		"{'id':'m1','_crdt_metadata':{'timestamp':'9999-12-31T23:59:59.999Z'}}",
+		"{'id':'m1','_crdt_metadata':{'timestamp':10413792000}}",
+		"{'id':'m1','_crdt_metadata':{'timestamp':99999999999999}}",
+	};
+	struct entry *now =
+		E("{'id':'m1','_crdt_metadata':{'timestamp':'2026-01-01T00:00:00Z'}}");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct entry *e = parse_or_null(cases[i]);
+		if (!e)
+			continue;
+		cr_assert_gt(entry_cmp_version(e, now), 0, "%s sorts before 2026",
+			     cases[i]);
+		cr_assert_str_eq(T(keep(crdt_join(now, e))), T(e), "%s", cases[i]);
+	}
+}
+
+Test(order, far_past_timestamps_are_rejected_or_sort_first)
+{
+	static const char *const cases[] = {
+		"{'id':'m1','_crdt_metadata':{'timestamp':'1000-01-01T00:00:00Z'}}",
+		"{'id':'m1','_crdt_metadata':{'timestamp':'0001-01-01T00:00:00Z'}}",
+		"{'id':'m1','_crdt_metadata':{'timestamp':-99999999999}}",
+	};
+	struct entry *epoch =
+		E("{'id':'m1','_crdt_metadata':{'timestamp':'1970-01-01T00:00:00Z'}}");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct entry *e = parse_or_null(cases[i]);
+		if (!e)
+			continue;
+		cr_assert_lt(entry_cmp_version(e, epoch), 0, "%s sorts after 1970",
+			     cases[i]);
+	}
+}
+
+Test(instant, out_of_range_years_do_not_wrap)
+{
+	int64_t ns = 0;
+
+	if (entry_parse_iso8601("2300-01-01T00:00:00Z", &ns) == 0)
+		cr_assert_gt(ns, T_NOV * NS, "2300 parsed as %lld", (long long)ns);
+	if (entry_parse_iso8601("1000-01-01T00:00:00Z", &ns) == 0)
+		cr_assert_lt(ns, 0, "year 1000 parsed as %lld", (long long)ns);
 }

@@ -19,7 +19,7 @@ static void delete_json(void *p)
 /* Parse text that must be accepted. */
 static cJSON *ok_len(const char *text, size_t len)
 {
-	struct json_error err = { 0, NULL };
+	struct json_error err = {0, NULL};
 	cJSON *j = json_parse(text, len, &err);
 
 	cr_assert(j != NULL, "rejected at offset %zu (%s): %.*s", err.offset,
@@ -35,7 +35,7 @@ static cJSON *ok(const char *text)
 /* Parse text that must be rejected; returns the error. */
 static struct json_error bad_len(const char *text, size_t len)
 {
-	struct json_error err = { 0, NULL };
+	struct json_error err = {0, NULL};
 	cJSON *j = json_parse(text, len, &err);
 
 	if (j) {
@@ -44,7 +44,8 @@ static struct json_error bad_len(const char *text, size_t len)
 		cr_assert_fail("accepted but should be rejected: %.*s\n  parsed as: %s",
 			       (int)(len > 200 ? 200 : len), text, b.buf);
 	}
-	cr_assert(err.msg != NULL && *err.msg, "no message for: %.*s", (int)(len > 200 ? 200 : len), text);
+	cr_assert(err.msg != NULL && *err.msg, "no message for: %.*s",
+		  (int)(len > 200 ? 200 : len), text);
 	return err;
 }
 
@@ -127,7 +128,8 @@ Test(json, numbers_are_raw_items_holding_the_text_as_written)
 
 Test(json, numbers_above_2_53_are_written_back_exactly)
 {
-	cr_assert_str_eq(canon_of("{\"n\":9007199254740993}"), "{\"n\":9007199254740993}");
+	cr_assert_str_eq(canon_of("{\"n\":9007199254740993}"),
+			 "{\"n\":9007199254740993}");
 	cr_assert_str_eq(canon_of("[12345678901234567890123456789,-9223372036854775809]"),
 			 "[12345678901234567890123456789,-9223372036854775809]");
 }
@@ -141,8 +143,9 @@ Test(json, numbers_keep_their_spelling)
 Test(json, malformed_numbers_are_errors)
 {
 	static const char *const cases[] = {
-		"[01]", "[1.]", "[.5]", "[+1]", "[1e]", "[-]", "[0x10]",
-		"[NaN]", "[Infinity]", "[-Infinity]", "[1.e5]", "[1e+]", "[--1]",
+		"[01]",	  "[1.]",   "[.5]",  "[+1]",	   "[1e]",
+		"[-]",	  "[0x10]", "[NaN]", "[Infinity]", "[-Infinity]",
+		"[1.e5]", "[1e+]",  "[--1]",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
@@ -152,9 +155,10 @@ Test(json, malformed_numbers_are_errors)
 Test(json, things_that_are_not_json_are_errors)
 {
 	static const char *const cases[] = {
-		"[tru]", "[nul]", "[True]", "['a']", "[1,]", "{\"a\":1,}",
-		"{a:1}", "/*c*/1", "[1 2]", "{\"a\" 1}", "{\"a\":}", "[", "{",
-		"\"abc", "{\"a\":1", "[1,,2]", "{,}", "// x\n1", "{\"a\"::1}",
+		"[tru]",      "[nul]", "[True]",  "['a']",	"[1,]",
+		"{\"a\":1,}", "{a:1}", "/*c*/1",  "[1 2]",	"{\"a\" 1}",
+		"{\"a\":}",   "[",     "{",	  "\"abc",	"{\"a\":1",
+		"[1,,2]",     "{,}",   "// x\n1", "{\"a\"::1}",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
@@ -180,14 +184,14 @@ Test(json, invalid_escapes_are_errors)
 Test(json, invalid_utf8_is_an_error)
 {
 	static const char *const cases[] = {
-		"\"\xff\"",             /* never valid */
-		"\"\x80\"",             /* lone continuation byte */
-		"\"\xc0\xaf\"",         /* overlong '/' */
-		"\"\xe0\x80\xaf\"",     /* overlong, 3 bytes */
-		"\"\xed\xa0\x80\"",     /* a UTF-16 surrogate encoded in UTF-8 */
+		"\"\xff\"",		/* never valid */
+		"\"\x80\"",		/* lone continuation byte */
+		"\"\xc0\xaf\"",		/* overlong '/' */
+		"\"\xe0\x80\xaf\"",	/* overlong, 3 bytes */
+		"\"\xed\xa0\x80\"",	/* a UTF-16 surrogate encoded in UTF-8 */
 		"\"\xf4\x90\x80\x80\"", /* above U+10FFFF */
-		"\"\xe2\x82\"",         /* truncated sequence */
-		"\"a\xe2\x82\"",        /* truncated before the closing quote */
+		"\"\xe2\x82\"",		/* truncated sequence */
+		"\"a\xe2\x82\"",	/* truncated before the closing quote */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
@@ -217,7 +221,8 @@ Test(json, unicode_escapes_decode_to_utf8)
 {
 	cJSON *j = ok("\"\\u00e9\\u65E5\\u0041\\/\"");
 
-	cr_assert_str_eq(j->valuestring, "\xc3\xa9\xe6\x97\xa5" "A/");
+	cr_assert_str_eq(j->valuestring, "\xc3\xa9\xe6\x97\xa5"
+					 "A/");
 }
 
 Test(json, surrogate_pair_escapes_decode_to_one_code_point)
@@ -245,12 +250,12 @@ Test(json, raw_nul_byte_is_an_error)
 Test(json, lone_surrogate_escapes_never_yield_invalid_utf8)
 {
 	static const char *const cases[] = {
-		"\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83dx\"", "\"\\ud83d\\u0041\"",
-		"\"\\ude00\\ud83d\"",
+		"\"\\ud83d\"",	      "\"\\ude00\"",	    "\"\\ud83dx\"",
+		"\"\\ud83d\\u0041\"", "\"\\ude00\\ud83d\"",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct json_error err = { 0, NULL };
+		struct json_error err = {0, NULL};
 		cJSON *j = json_parse(cases[i], strlen(cases[i]), &err);
 
 		if (!j)
@@ -259,7 +264,8 @@ Test(json, lone_surrogate_escapes_never_yield_invalid_utf8)
 		cr_assert(utf8_valid(j->valuestring, strlen(j->valuestring)),
 			  "%s decoded to invalid UTF-8", cases[i]);
 		const char *c = canon(j);
-		cr_assert(utf8_valid(c, strlen(c)), "%s written as invalid UTF-8", cases[i]);
+		cr_assert(utf8_valid(c, strlen(c)), "%s written as invalid UTF-8",
+			  cases[i]);
 	}
 }
 
@@ -295,7 +301,7 @@ Test(json, nesting_within_the_limit_is_fine)
 Test(json, parse_prefix_stops_after_the_first_value)
 {
 	const char *text = "{\"a\":[1,2]} ,{\"b\":2}";
-	struct json_error err = { 0, NULL };
+	struct json_error err = {0, NULL};
 	size_t end = 0;
 	cJSON *j = json_parse_prefix(text, strlen(text), &end, &err);
 
@@ -308,7 +314,7 @@ Test(json, parse_prefix_stops_after_the_first_value)
 Test(json, parse_prefix_reports_errors_inside_the_value)
 {
 	const char *text = "{\"a\":[1,]} x";
-	struct json_error err = { 0, NULL };
+	struct json_error err = {0, NULL};
 	size_t end = 0;
 	cJSON *j = json_parse_prefix(text, strlen(text), &end, &err);
 
@@ -322,8 +328,11 @@ Test(json, strings_are_written_with_minimal_escapes)
 
 	json_write_string(&b, "q\"b\\s/\b\f\n\r\t\x01\x1f\xc3\xa9\x7f");
 	/* \u00XX hex case is not part of the contract */
-	cr_assert(strcasecmp(b.buf, "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f\xc3\xa9\x7f\"") == 0,
-		  "got %s", b.buf);
+	cr_assert(
+		strcasecmp(b.buf,
+			   "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f\xc3\xa9\x7f\"") ==
+			0,
+		"got %s", b.buf);
 	buf_release(&b);
 }
 
@@ -335,9 +344,9 @@ Test(json, non_ascii_is_written_as_raw_utf8)
 
 Test(json, objects_are_written_without_white_space_in_byte_order)
 {
-	cr_assert_str_eq(
-		canon_of("{ \"b\" : [ 1 , 2 ] ,\n \"a\" : true, \"c\": null, \"e\": \"s\", \"d\": false }"),
-		"{\"a\":true,\"b\":[1,2],\"c\":null,\"d\":false,\"e\":\"s\"}");
+	cr_assert_str_eq(canon_of("{ \"b\" : [ 1 , 2 ] ,\n \"a\" : true, \"c\": null, "
+				  "\"e\": \"s\", \"d\": false }"),
+			 "{\"a\":true,\"b\":[1,2],\"c\":null,\"d\":false,\"e\":\"s\"}");
 }
 
 Test(json, arrays_keep_their_order)
@@ -347,22 +356,25 @@ Test(json, arrays_keep_their_order)
 
 Test(json, entity_members_are_written_in_the_memory_servers_order)
 {
-	cr_assert_str_eq(
-		canon_of("{\"observations\":[],\"entityType\":\"p\",\"name\":\"A\",\"type\":\"entity\"}"),
-		"{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"p\",\"observations\":[]}");
+	cr_assert_str_eq(canon_of("{\"observations\":[],\"entityType\":\"p\",\"name\":"
+				  "\"A\",\"type\":\"entity\"}"),
+			 "{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"p\","
+			 "\"observations\":[]}");
 }
 
 Test(json, relation_members_are_written_in_the_memory_servers_order)
 {
-	cr_assert_str_eq(
-		canon_of("{\"relationType\":\"k\",\"to\":\"b\",\"from\":\"a\",\"type\":\"relation\"}"),
-		"{\"type\":\"relation\",\"from\":\"a\",\"to\":\"b\",\"relationType\":\"k\"}");
+	cr_assert_str_eq(canon_of("{\"relationType\":\"k\",\"to\":\"b\",\"from\":\"a\","
+				  "\"type\":\"relation\"}"),
+			 "{\"type\":\"relation\",\"from\":\"a\",\"to\":\"b\","
+			 "\"relationType\":\"k\"}");
 }
 
 Test(json, crdt_metadata_is_written_last)
 {
-	cr_assert_str_eq(canon_of("{\"_crdt_metadata\":{},\"zzz\":1,\"name\":\"A\",\"a\":2}"),
-			 "{\"name\":\"A\",\"a\":2,\"zzz\":1,\"_crdt_metadata\":{}}");
+	cr_assert_str_eq(
+		canon_of("{\"_crdt_metadata\":{},\"zzz\":1,\"name\":\"A\",\"a\":2}"),
+		"{\"name\":\"A\",\"a\":2,\"zzz\":1,\"_crdt_metadata\":{}}");
 }
 
 Test(json, key_order_agrees_with_the_canonical_rank)
@@ -394,8 +406,8 @@ Test(json, new_int_is_a_raw_number)
 
 Test(json, canonical_output_parses_back_to_the_same_bytes)
 {
-	const char *c = canon_of(
-		"{\"z\":[{\"b\":1,\"a\":\"\\u00e9\\n\"}],\"y\":-1.0e3,\"x\":\"\\\"\\\\\"}");
+	const char *c = canon_of("{\"z\":[{\"b\":1,\"a\":\"\\u00e9\\n\"}],\"y\":-1.0e3,"
+				 "\"x\":\"\\\"\\\\\"}");
 
 	cr_assert_str_eq(canon_of(c), c);
 }

@@ -16,9 +16,12 @@ TestSuite(duplicates, .fini = t_cleanup);
 TestSuite(text, .fini = t_cleanup);
 
 /* Server lines: already canonical, and in key order A < B < relation. */
-#define LA "{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"p\",\"observations\":[\"x\"]}"
+#define LA                                                                               \
+	"{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"p\",\"observations\":["    \
+	"\"x\"]}"
 #define LB "{\"type\":\"entity\",\"name\":\"B\",\"entityType\":\"p\",\"observations\":[]}"
-#define LR "{\"type\":\"relation\",\"from\":\"A\",\"to\":\"B\",\"relationType\":\"knows\"}"
+#define LR                                                                               \
+	"{\"type\":\"relation\",\"from\":\"A\",\"to\":\"B\",\"relationType\":\"knows\"}"
 
 static void delete_json(void *p)
 {
@@ -27,7 +30,8 @@ static void delete_json(void *p)
 
 static void assert_has(const char *haystack, const char *needle)
 {
-	cr_assert(strstr(haystack, needle) != NULL, "expected \"%s\" in \"%s\"", needle, haystack);
+	cr_assert(strstr(haystack, needle) != NULL, "expected \"%s\" in \"%s\"", needle,
+		  haystack);
 }
 
 /* ---- reading ---- */
@@ -40,7 +44,8 @@ Test(read, jsonl_without_a_trailing_newline)
 	cr_assert_eq(mf->set.nr, 2);
 	cr_assert_str_eq(T(mf->set.v[0]), LA);
 	cr_assert_str_eq(T(mf->set.v[1]), LB);
-	cr_assert_eq(mf->duplicates, 0, "duplicates: got %zu, expected 0", mf->duplicates);
+	cr_assert_eq(mf->duplicates, 0, "duplicates: got %zu, expected 0",
+		     mf->duplicates);
 }
 
 Test(read, jsonl_with_blank_lines)
@@ -87,8 +92,9 @@ Test(read, one_line_json_array)
 
 Test(read, indented_json_array_over_many_lines)
 {
-	struct memfile *mf = MF("\n  [\r\n  {\n    'id': 'm1',\n    'content': 'c'\n  } ,\n\n"
-				"  " LA "\r\n]\n\n");
+	struct memfile *mf =
+		MF("\n  [\r\n  {\n    'id': 'm1',\n    'content': 'c'\n  } ,\n\n"
+		   "  " LA "\r\n]\n\n");
 
 	cr_assert_eq(mf->format, MEMFILE_ARRAY);
 	cr_assert_eq(mf->set.nr, 2);
@@ -176,8 +182,10 @@ Test(read, unfinished_files_are_errors)
 
 Test(read, a_bad_entry_is_reported_with_its_line)
 {
-	assert_has(MF_ERR("{'a':1}\n{'type':'entity','name':'A','_crdt_metadata':'x'}\n"), "line 2, column ");
-	assert_has(MF_ERR("[\n{'a':1},\n{'id':'m1','_crdt_metadata':{'timestamp':'soon'}}\n]"),
+	assert_has(MF_ERR("{'a':1}\n{'type':'entity','name':'A','_crdt_metadata':'x'}\n"),
+		   "line 2, column ");
+	assert_has(MF_ERR("[\n{'a':1},\n{'id':'m1','_crdt_metadata':{'timestamp':'soon'}}"
+			  "\n]"),
 		   "line 3, column ");
 }
 
@@ -191,7 +199,8 @@ Test(read, message_is_one_line)
 
 Test(read, numbers_above_2_53_survive_a_file)
 {
-	struct memfile *mf = MF("{'id':'m1','n':9007199254740993,'m':-12345678901234567890}");
+	struct memfile *mf =
+		MF("{'id':'m1','n':9007199254740993,'m':-12345678901234567890}");
 
 	assert_has(ser(&mf->set, MEMFILE_JSONL), "9007199254740993");
 	assert_has(ser(&mf->set, MEMFILE_JSONL), "-12345678901234567890");
@@ -223,7 +232,8 @@ Test(output, array_layout)
 {
 	struct memfile *mf = MF(LR "\n" LB "\n" LA "\n");
 
-	cr_assert_str_eq(ser(&mf->set, MEMFILE_ARRAY), "[\n" LA ",\n" LB ",\n" LR "\n]\n");
+	cr_assert_str_eq(ser(&mf->set, MEMFILE_ARRAY),
+			 "[\n" LA ",\n" LB ",\n" LR "\n]\n");
 }
 
 Test(output, jsonl_layout)
@@ -258,9 +268,11 @@ Test(output, empty_set_is_brackets_as_an_array_and_nothing_as_jsonl)
 
 Test(output, entries_are_in_key_byte_order)
 {
-	struct memfile *mf = MF(ENT0("b", "p", "") "\n" ENT0("C", "p", "") "\n" ENT0("a", "p", ""));
+	struct memfile *mf =
+		MF(ENT0("b", "p", "") "\n" ENT0("C", "p", "") "\n" ENT0("a", "p", ""));
 	const char *s = ser(&mf->set, MEMFILE_JSONL);
-	const char *c = strstr(s, "\"C\""), *a = strstr(s, "\"a\""), *b = strstr(s, "\"b\"");
+	const char *c = strstr(s, "\"C\""), *a = strstr(s, "\"a\""),
+		   *b = strstr(s, "\"b\"");
 
 	cr_assert(c && a && b, "%s", s);
 	cr_assert(c < a && a < b, "not in byte order: %s", s);
@@ -270,20 +282,29 @@ Test(output, same_state_gives_the_same_bytes_whatever_the_input_formatting)
 {
 	static const char *const inputs[] = {
 		/* compact JSONL in canonical order */
-		"{'type':'entity','name':'Zo\xc3\xab','entityType':'p','observations':['a','b'],"
-		META("h1", "2026-01-01T00:00:00Z", 1) "}\n"
-		"{'type':'relation','from':'a','to':'b','relationType':'k'}\n"
-		"{'id':7,'content':'c'}",
-		/* reversed entries, shuffled members and observations, CRLF, blank lines */
+		"{'type':'entity','name':'Zo\xc3\xab','entityType':'p','observations':['"
+		"a','b']," META(
+			"h1", "2026-01-01T00:00:00Z",
+			1) "}\n"
+			   "{'type':'relation','from':'a','to':'b','relationType':'k'}\n"
+			   "{'id':7,'content':'c'}",
+		/* reversed entries, shuffled members and observations, CRLF, blank lines
+		 */
 		"\r\n{'id':7,'content':'c'}\r\n\r\n"
 		"{ 'relationType':'k', 'to':'b', 'from':'a', 'type':'relation' }\r\n"
-		"{'_crdt_metadata':{'version':1,'unique_id':'u-h1-1','timestamp':'2026-01-01T00:00:00Z','host':'h1'},"
-		"'observations':['b','a','b'],'entityType':'p','name':'Zo\\u00eb','type':'entity'}",
+		"{'_crdt_metadata':{'version':1,'unique_id':'u-h1-1','timestamp':'2026-"
+		"01-01T00:00:00Z','host':'h1'},"
+		"'observations':['b','a','b'],'entityType':'p','name':'Zo\\u00eb','type':"
+		"'entity'}",
 		/* a pretty array */
 		"[\n  {\n    'content': 'c',\n    'id': 7\n  },\n"
-		"  {'type':'entity', 'name':'Zo\xc3\xab', 'entityType':'p', 'observations':['a','b'],\n"
-		"   " META("h1", "2026-01-01T00:00:00Z", 1) "},\n"
-		"  {'from':'a','type':'relation','to':'b','relationType':'k'}\n]\n",
+		"  {'type':'entity', 'name':'Zo\xc3\xab', 'entityType':'p', "
+		"'observations':['a','b'],\n"
+		"   " META("h1", "2026-01-01T00:00:00Z",
+			   1) "},\n"
+			      "  "
+			      "{'from':'a','type':'relation','to':'b','relationType':'k'}"
+			      "\n]\n",
 	};
 	const char *jsonl = ser(&MF(inputs[0])->set, MEMFILE_JSONL);
 	const char *array = ser(&MF(inputs[0])->set, MEMFILE_ARRAY);
@@ -297,9 +318,21 @@ Test(output, same_state_gives_the_same_bytes_whatever_the_input_formatting)
 
 Test(output, reading_the_output_gives_the_same_output)
 {
-	struct memfile *mf = MF("[" ENT("A", "p", "'y','x'", METAX("h", "2026-01-01T00:00:00Z", 1, ",'removed_observations':['z']"))
-				"," REL("A", "k", "B", METAX("h", "2026-01-01T00:00:00Z", 2, ",'deleted':true"))
-				",{'note':'\\u0001\\t\\\"'}]");
+	struct memfile *mf = MF("[" ENT(
+		"A", "p", "'y','x'",
+		METAX("h", "2026-01-01T00:00:00Z", 1,
+		      ",'removed_observations':['z']")) "," REL("A", "k", "B",
+								METAX(
+									"h",
+									"2026-01-01T00:"
+									"00:00Z",
+									2,
+									",'deleted':"
+									"true")) ",{'"
+										 "note':'"
+										 "\\u0001"
+										 "\\t\\\""
+										 "'}]");
 	const char *a = ser(&mf->set, MEMFILE_ARRAY);
 	const char *j = ser(&mf->set, MEMFILE_JSONL);
 
@@ -312,22 +345,26 @@ Test(output, reading_the_output_gives_the_same_output)
 
 Test(duplicates, are_joined_and_nothing_is_dropped)
 {
-	struct memfile *mf = MF(ENT("A", "p", "'x'", META("h1", "2026-01-01T00:00:01Z", 1)) "\n"
-				ENT("A", "q", "'y'", META("h1", "2026-01-01T00:00:02Z", 2)) "\n");
+	struct memfile *mf =
+		MF(ENT("A", "p", "'x'", META("h1", "2026-01-01T00:00:01Z", 1)) "\n" ENT(
+			"A", "q", "'y'", META("h1", "2026-01-01T00:00:02Z", 2)) "\n");
 
 	cr_assert_eq(mf->set.nr, 1);
-	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1", mf->duplicates);
+	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1",
+		     mf->duplicates);
 	cr_assert_str_eq(obs(mf->set.v[0]), "x|y");
 	cr_assert_str_eq(member(mf->set.v[0], "entityType"), "\"q\"");
 }
 
 Test(duplicates, server_style_duplicates_without_metadata_keep_all_observations)
 {
-	struct memfile *mf = MF(ENT0("A", "p", "'x'") "\n" ENT0("A", "p", "'y'") "\n" ENT0("A", "p", "'z'"));
+	struct memfile *mf = MF(ENT0("A", "p", "'x'") "\n" ENT0(
+		"A", "p", "'y'") "\n" ENT0("A", "p", "'z'"));
 
 	cr_assert_eq(mf->set.nr, 1);
-	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1", mf->duplicates);
 	cr_assert_str_eq(obs(mf->set.v[0]), "x|y|z");
+	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1",
+		     mf->duplicates);
 }
 
 Test(duplicates, are_joined_whatever_their_order)
@@ -341,14 +378,19 @@ Test(duplicates, are_joined_whatever_their_order)
 
 Test(duplicates, counts_keys_not_copies)
 {
-	struct memfile *mf = MF("[" ENT0("A", "p", "'1'") "," ENT0("B", "p", "'1'") ","
-				ENT0("A", "p", "'2'") "," ENT0("C", "p", "") ","
-				ENT0("A", "p", "'3'") "," ENT0("B", "p", "'2'") "]");
+	struct memfile *mf =
+		MF("[" ENT0("A", "p", "'1'") "," ENT0("B", "p", "'1'") "," ENT0(
+			"A", "p",
+			"'2'") "," ENT0("C", "p",
+					"") "," ENT0("A", "p",
+						     "'3'") "," ENT0("B", "p",
+								     "'2'") "]");
 
 	cr_assert_eq(mf->set.nr, 3);
-	cr_assert_eq(mf->duplicates, 2, "duplicates: got %zu, expected 2", mf->duplicates);
 	cr_assert_str_eq(obs(mf->set.v[0]), "1|2|3");
 	cr_assert_str_eq(obs(mf->set.v[1]), "1|2");
+	cr_assert_eq(mf->duplicates, 2, "duplicates: got %zu, expected 2",
+		     mf->duplicates);
 }
 
 Test(duplicates, identical_content_entries_collapse)
@@ -356,7 +398,8 @@ Test(duplicates, identical_content_entries_collapse)
 	struct memfile *mf = MF("{'note':'x'}\n{ 'note' : 'x' }\n");
 
 	cr_assert_eq(mf->set.nr, 1);
-	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1", mf->duplicates);
+	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1",
+		     mf->duplicates);
 }
 
 Test(duplicates, different_content_entries_are_all_kept)
@@ -364,16 +407,21 @@ Test(duplicates, different_content_entries_are_all_kept)
 	struct memfile *mf = MF("{'note':'x'}\n{'note':'y'}\n{'note':'x','n':1}\n");
 
 	cr_assert_eq(mf->set.nr, 3);
-	cr_assert_eq(mf->duplicates, 0, "duplicates: got %zu, expected 0", mf->duplicates);
+	cr_assert_eq(mf->duplicates, 0, "duplicates: got %zu, expected 0",
+		     mf->duplicates);
 }
 
 Test(duplicates, duplicate_ids_keep_the_newest)
 {
-	struct memfile *mf = MF("{'id':'m1','content':'new'," META("h", "2026-01-01T00:00:02Z", 2) "}\n"
-				"{'id':'m1','content':'old'," META("h", "2026-01-01T00:00:01Z", 1) "}\n");
+	struct memfile *mf = MF("{'id':'m1','content':'new'," META(
+		"h", "2026-01-01T00:00:02Z",
+		2) "}\n"
+		   "{'id':'m1','content':'old'," META("h", "2026-01-01T00:00:01Z",
+						      1) "}\n");
 
 	cr_assert_eq(mf->set.nr, 1);
-	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1", mf->duplicates);
+	cr_assert_eq(mf->duplicates, 1, "duplicates: got %zu, expected 1",
+		     mf->duplicates);
 	cr_assert_str_eq(member(mf->set.v[0], "content"), "\"new\"");
 }
 
@@ -381,8 +429,9 @@ Test(duplicates, duplicate_ids_keep_the_newest)
 
 Test(text, unicode_is_written_as_raw_utf8)
 {
-	struct memfile *mf = MF("{'type':'entity','name':'\\u65e5\\u672c','entityType':'p',"
-				"'observations':['\\ud83d\\ude00 smile','caf\\u00e9']}");
+	struct memfile *mf =
+		MF("{'type':'entity','name':'\\u65e5\\u672c','entityType':'p',"
+		   "'observations':['\\ud83d\\ude00 smile','caf\\u00e9']}");
 	const char *s = ser(&mf->set, MEMFILE_JSONL);
 
 	assert_has(s, "\"\xe6\x97\xa5\xe6\x9c\xac\"");
@@ -393,18 +442,25 @@ Test(text, unicode_is_written_as_raw_utf8)
 
 Test(text, escaped_and_raw_unicode_files_are_the_same_bytes)
 {
-	const char *esc = ser(&MF("{'type':'entity','name':'\\u00c5ngstr\\u00f6m','entityType':'p',"
-				  "'observations':['\\ud83d\\ude00','\\u00e9']}")->set, MEMFILE_ARRAY);
-	const char *raw = ser(&MF("{'type':'entity','name':'\xc3\x85ngstr\xc3\xb6m','entityType':'p',"
-				  "'observations':['\xc3\xa9','\xf0\x9f\x98\x80']}")->set, MEMFILE_ARRAY);
+	const char *esc =
+		ser(&MF("{'type':'entity','name':'\\u00c5ngstr\\u00f6m','entityType':'p',"
+			"'observations':['\\ud83d\\ude00','\\u00e9']}")
+			     ->set,
+		    MEMFILE_ARRAY);
+	const char *raw = ser(
+		&MF("{'type':'entity','name':'\xc3\x85ngstr\xc3\xb6m','entityType':'p',"
+		    "'observations':['\xc3\xa9','\xf0\x9f\x98\x80']}")
+			 ->set,
+		MEMFILE_ARRAY);
 
 	cr_assert_str_eq(esc, raw);
 }
 
 Test(text, unicode_observations_are_in_utf8_byte_order)
 {
-	struct entry *e = E("{'type':'entity','name':'A','entityType':'p',"
-			    "'observations':['\xf0\x9f\x98\x80','\xef\xbd\x81','\xc3\xa9','z']}");
+	struct entry *e =
+		E("{'type':'entity','name':'A','entityType':'p',"
+		  "'observations':['\xf0\x9f\x98\x80','\xef\xbd\x81','\xc3\xa9','z']}");
 
 	/* U+1F600 (f0) sorts after U+FF41 (ef) in UTF-8, unlike in UTF-16 */
 	cr_assert_str_eq(obs(e), "z|\xc3\xa9|\xef\xbd\x81|\xf0\x9f\x98\x80");
@@ -436,10 +492,12 @@ static const char *string_member(const struct entry *e, const char *name)
 Test(text, one_megabyte_observations_survive_parse_join_and_write)
 {
 	char *o1 = big_string('1'), *o2 = big_string('2');
-	struct entry *a = E(tfmt(ENT("A", "p", "'%s'", META("h1", "2026-01-01T00:00:01Z", 1)), o1));
-	struct entry *b = E(tfmt(ENT("A", "p", "'%s'", META("h2", "2026-01-01T00:00:02Z", 2)), o2));
+	struct entry *a =
+		E(tfmt(ENT("A", "p", "'%s'", META("h1", "2026-01-01T00:00:01Z", 1)), o1));
+	struct entry *b =
+		E(tfmt(ENT("A", "p", "'%s'", META("h2", "2026-01-01T00:00:02Z", 2)), o2));
 	struct entry *j = keep(crdt_join(a, b));
-	struct entry *v[] = { j };
+	struct entry *v[] = {j};
 	const char *file = ser(set_of(v, 1), MEMFILE_JSONL);
 	struct memfile *back = MF_raw(file, strlen(file));
 	cJSON *t = t_defer(entry_to_json(back->set.v[0]), delete_json);
@@ -447,8 +505,10 @@ Test(text, one_megabyte_observations_survive_parse_join_and_write)
 
 	cr_assert_gt(a->text_len, MB);
 	cr_assert_eq(cJSON_GetArraySize(arr), 2);
-	assert_same_text(cJSON_GetArrayItem(arr, 0)->valuestring, o1, "first observation");
-	assert_same_text(cJSON_GetArrayItem(arr, 1)->valuestring, o2, "second observation");
+	assert_same_text(cJSON_GetArrayItem(arr, 0)->valuestring, o1,
+			 "first observation");
+	assert_same_text(cJSON_GetArrayItem(arr, 1)->valuestring, o2,
+			 "second observation");
 	assert_same_text(T(back->set.v[0]), T(j), "entry read back");
 }
 

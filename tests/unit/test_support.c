@@ -25,11 +25,12 @@ TestSuite(git, .fini = t_cleanup);
 Test(diag, error_prints_one_prefixed_line_and_returns_minus_one)
 {
 	cr_redirect_stderr();
-	cr_assert_eq(error("'%s' (%s): line %d, column %d: %s", "memory-a.json", "theirs", 3, 17,
-			   "expected ','"),
+	cr_assert_eq(error("'%s' (%s): line %d, column %d: %s", "memory-a.json", "theirs",
+			   3, 17, "expected ','"),
 		     -1);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("error: 'memory-a.json' (theirs): line 3, column 17: expected ','\n");
+	cr_assert_stderr_eq_str(
+		"error: 'memory-a.json' (theirs): line 3, column 17: expected ','\n");
 }
 
 Test(diag, warning_prints_one_prefixed_line)
@@ -151,7 +152,7 @@ Test(buf, setlen_and_reset_keep_the_terminator)
 
 Test(git, run_captures_stdout)
 {
-	const char *argv[] = { "--version", NULL };
+	const char *argv[] = {"--version", NULL};
 	struct buf out = BUF_INIT;
 
 	cr_assert_eq(git_run(argv, &out, GIT_TIMEOUT_MS), 0);
@@ -161,14 +162,15 @@ Test(git, run_captures_stdout)
 
 Test(git, run_returns_gits_exit_status)
 {
-	const char *argv[] = { "config", "--get", "crdtmem-unit-test.no-such-key", NULL };
+	const char *argv[] = {"config", "--get", "crdtmem-unit-test.no-such-key", NULL};
 
 	cr_assert_eq(git_run(argv, NULL, GIT_TIMEOUT_MS), 1);
 }
 
 Test(git, run_passes_arguments_without_a_shell)
 {
-	const char *argv[] = { "-c", "crdtmem.x=a b;$(echo c)", "config", "--get", "crdtmem.x", NULL };
+	const char *argv[] = {
+		"-c", "crdtmem.x=a b;$(echo c)", "config", "--get", "crdtmem.x", NULL};
 	struct buf out = BUF_INIT;
 
 	cr_assert_eq(git_run(argv, &out, GIT_TIMEOUT_MS), 0);
@@ -186,7 +188,8 @@ static double now_s(void)
 
 Test(git, run_gives_up_after_the_timeout)
 {
-	const char *argv[] = { "-c", "alias.crdtmem-sleep=!sleep 5", "crdtmem-sleep", NULL };
+	const char *argv[] = {"-c", "alias.crdtmem-sleep=!sleep 5", "crdtmem-sleep",
+			      NULL};
 	struct buf out = BUF_INIT;
 	double start = now_s();
 
@@ -201,7 +204,7 @@ Test(git, dir_is_the_absolute_git_dir)
 {
 	char tmpl[] = "/tmp/crdtmem-git-XXXXXX";
 	char real[PATH_MAX];
-	const char *init[] = { "init", "-q", NULL };
+	const char *init[] = {"init", "-q", NULL};
 	struct buf dir = BUF_INIT;
 
 	cr_assert(mkdtemp(tmpl) != NULL);

@@ -141,14 +141,15 @@ Test(write, replaces_content_and_keeps_the_mode)
 
 Test(write, keeps_other_modes_with_fsync)
 {
-	static const unsigned modes[] = { 0600, 0644, 0755, 0604 };
+	static const unsigned modes[] = {0600, 0644, 0755, 0604};
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
 		const char *p = path_in_tmp(tfmt("f%zu.json", i));
 		put_file(p, "old\n", modes[i]);
 		cr_assert_eq(write_atomic(p, "new\n", 4, WRITE_FSYNC), 0);
 		cr_assert_str_eq(slurp(p, NULL), "new\n");
-		cr_assert_eq(mode_of(p), modes[i], "mode %o, expected %o", mode_of(p), modes[i]);
+		cr_assert_eq(mode_of(p), modes[i], "mode %o, expected %o", mode_of(p),
+			     modes[i]);
 	}
 }
 
