@@ -504,24 +504,81 @@ struct entry *entry_read_canonical(const char *text, size_t len)
 	return e;
 }
 
+/*
+ * Text that is canonical but for white space and escapes (pretty-printed
+ * files, other tools' output): compact it, then take the fast path on the
+ * result. NULL when that is not enough.
+ */
+static struct entry *read_compacted(const char *text, size_t len, size_t *end)
+{
+	struct buf c = BUF_INIT;
+	struct entry *e = NULL;
+
+	buf_grow(&c, len < 4096 ? len : 4096);
+	if (!json_compact(text, len, end, &c)) {
+		e = entry_read_canonical(c.buf, c.len);
+		if (!e && scan_sort_observations(&c))
+			e = entry_read_canonical(c.buf, c.len);
+		if (e) {
+			e->text = xmemdup0(c.buf, c.len);
+			e->owns_text = 1;
+			e->raw = text;
+			e->raw_len = *end;
+		}
+	}
+	buf_release(&c);
+	return e;
+}
+
+struct entry *entry_read_value(const char *text, size_t len, size_t *end,
+			       struct buf *err, size_t *err_offset)
+{
+	struct json_error jerr;
+	struct entry *e = read_compacted(text, len, end);
+	cJSON *obj;
+
+	if (e)
+		return e;
+	obj = json_parse_prefix(text, len, end, &jerr);
+	if (!obj) {
+		buf_addstr(err, jerr.msg);
+		*err_offset = jerr.offset;
+		return NULL;
+	}
+	e = entry_from_json(obj, err);
+	if (!e) {
+		*err_offset = 0;
+		return NULL;
+	}
+	e->raw = text;
+	e->raw_len = *end;
+	return e;
+}
+
 struct entry *entry_read(const char *text, size_t len, struct buf *err,
 			 size_t *err_offset)
 {
 	struct json_error jerr;
 	struct entry *e = entry_read_canonical(text, len);
+	size_t end;
+	cJSON *obj;
 
+	if (e)
+		return e;
+	e = read_compacted(text, len, &end);
+	if (e && end == len)
+		return e;
+	entry_unref(e);
+	obj = json_parse(text, len, &jerr);
+	if (!obj) {
+		buf_addstr(err, jerr.msg);
+		*err_offset = jerr.offset;
+		return NULL;
+	}
+	e = entry_from_json(obj, err);
 	if (!e) {
-		cJSON *obj = json_parse(text, len, &jerr);
-		if (!obj) {
-			buf_addstr(err, jerr.msg);
-			*err_offset = jerr.offset;
-			return NULL;
-		}
-		e = entry_from_json(obj, err);
-		if (!e) {
-			*err_offset = 0;
-			return NULL;
-		}
+		*err_offset = 0;
+		return NULL;
 	}
 	e->raw = text;
 	e->raw_len = len;

@@ -80,6 +80,13 @@ struct entry *entry_parse(const char *text, size_t len, struct buf *err);
 struct entry *entry_read(const char *text, size_t len, struct buf *err,
 			 size_t *err_offset);
 
+/*
+ * Read the one JSON value at the start of text (an element of an array
+ * file) as entry_read does, and set *end to the offset just past it.
+ */
+struct entry *entry_read_value(const char *text, size_t len, size_t *end,
+			       struct buf *err, size_t *err_offset);
+
 /* Only the fast half of entry_read: NULL when text is not canonical. */
 struct entry *entry_read_canonical(const char *text, size_t len);
 

@@ -452,6 +452,122 @@ cJSON *json_parse(const char *text, size_t len, struct json_error *err)
 	return v;
 }
 
+/*
+ * The compactor: one pass that copies a value without white space and with
+ * strings escaped canonically. It uses the parser's own string decoding, so
+ * it accepts exactly what the parser accepts.
+ */
+static int compact_value(struct parser *p, struct buf *out);
+
+static int compact_string(struct parser *p, struct buf *out)
+{
+	size_t start = p->pos;
+	const unsigned char *u = (const unsigned char *)p->text;
+	size_t i = start + 1;
+
+	/* Plain ASCII without escapes is copied as it is. */
+	while (i < p->len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+		i++;
+	if (i < p->len && u[i] == '"') {
+		buf_add(out, p->text + start, i + 1 - start);
+		p->pos = i + 1;
+		return 0;
+	}
+	if (parse_string(p))
+		return -1;
+	json_write_string(out, p->scratch.buf);
+	return 0;
+}
+
+static int compact_container(struct parser *p, struct buf *out, char close)
+{
+	int object = close == '}';
+
+	if (++p->depth > JSON_MAX_DEPTH)
+		return fail(p, p->pos, "nested too deeply");
+	buf_addch(out, p->text[p->pos++]);
+	skip_ws(p);
+	if (p->pos < p->len && p->text[p->pos] == close) {
+		buf_addch(out, close);
+		p->pos++;
+		p->depth--;
+		return 0;
+	}
+	for (;;) {
+		skip_ws(p);
+		if (object) {
+			if (p->pos >= p->len || p->text[p->pos] != '"' || compact_string(p, out))
+				return fail(p, p->pos, "expected a member name");
+			skip_ws(p);
+			if (p->pos >= p->len || p->text[p->pos] != ':')
+				return fail(p, p->pos, "expected ':'");
+			buf_addch(out, ':');
+			p->pos++;
+		}
+		if (compact_value(p, out))
+			return -1;
+		skip_ws(p);
+		if (p->pos < p->len && p->text[p->pos] == ',') {
+			buf_addch(out, ',');
+			p->pos++;
+			continue;
+		}
+		if (p->pos < p->len && p->text[p->pos] == close) {
+			buf_addch(out, close);
+			p->pos++;
+			p->depth--;
+			return 0;
+		}
+		return fail(p, p->pos, "expected ',' or the end of the container");
+	}
+}
+
+static int compact_value(struct parser *p, struct buf *out)
+{
+	skip_ws(p);
+	if (p->pos >= p->len)
+		return fail(p, p->pos, "unexpected end of input");
+	switch (p->text[p->pos]) {
+	case '{': return compact_container(p, out, '}');
+	case '[': return compact_container(p, out, ']');
+	case '"': return compact_string(p, out);
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *word = p->text[p->pos] == 't' ? "true" : p->text[p->pos] == 'f' ? "false" : "null";
+		size_t n = strlen(word);
+		if (p->len - p->pos < n || memcmp(p->text + p->pos, word, n))
+			return fail(p, p->pos, "invalid literal");
+		buf_add(out, word, n);
+		p->pos += n;
+		return 0;
+	}
+	default: {
+		size_t start = p->pos;
+		cJSON *num = parse_number(p);
+		if (!num)
+			return -1;
+		cJSON_Delete(num);
+		buf_add(out, p->text + start, p->pos - start);
+		return 0;
+	}
+	}
+}
+
+int json_compact(const char *text, size_t len, size_t *end, struct buf *out)
+{
+	struct parser p = { text, len, 0, 0, NULL, BUF_INIT };
+	size_t start = out->len;
+	int ret = compact_value(&p, out);
+
+	buf_release(&p.scratch);
+	if (ret)
+		buf_setlen(out, start);
+	else
+		*end = p.pos;
+	return ret;
+}
+
 static const char *const ranked_names[] = {
 	"type", "id", "name", "entityType", "from", "to", "relationType",
 	"content", "observations", "host", "timestamp", "version", "unique_id",

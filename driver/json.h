@@ -48,6 +48,14 @@ cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 			 struct json_error *err);
 
 /*
+ * Append the value at text[0..len) to out without white space and with
+ * strings escaped canonically (member order and arrays as they are), and
+ * set *end to the offset just past it. Returns -1, leaving out as it was,
+ * on anything json_parse would reject; json_parse then says why.
+ */
+int json_compact(const char *text, size_t len, size_t *end, struct buf *out);
+
+/*
  * Where a member name sorts in canonical objects: the MCP fields in the
  * memory server's own order, then the metadata fields, then any other name
  * in byte order, and "_crdt_metadata" last.

@@ -83,33 +83,9 @@ static void resync(struct cursor *c, const struct entry *e)
 		c->j++;
 }
 
-static int add_tree_entry(struct memfile *mf, cJSON *value, const char *data,
-			  size_t offset, size_t raw_len, struct buf *err)
-{
-	struct buf why = BUF_INIT;
-	struct entry *e;
-
-	if (!cJSON_IsObject(value)) {
-		cJSON_Delete(value);
-		return bad(mf, err, data, offset, "an entry must be a JSON object");
-	}
-	e = entry_from_json(value, &why);
-	if (!e) {
-		bad(mf, err, data, offset, why.buf);
-		buf_release(&why);
-		return -1;
-	}
-	e->raw = data + offset;
-	e->raw_len = raw_len;
-	entry_set_append(&mf->set, e);
-	return 0;
-}
-
 static int parse_array(struct memfile *mf, const char *data, size_t len,
 		       size_t pos, struct cursor *cur, struct buf *err)
 {
-	struct json_error jerr;
-
 	pos++; /* '[' */
 	while (pos < len && is_ws(data[pos]))
 		pos++;
@@ -140,18 +116,20 @@ static int parse_array(struct memfile *mf, const char *data, size_t len,
 				if (e)
 					resync(cur, e);
 			}
-			if (e) {
-				entry_set_append(&mf->set, e);
-				pos = end;
-			} else {
-				cJSON *v = json_parse_prefix(data + pos, len - pos, &end, &jerr);
-				if (!v)
-					return bad(mf, err, data, pos + jerr.offset, jerr.msg);
-				if (add_tree_entry(mf, v, data, pos, end, err))
+			if (!e) {
+				struct buf why = BUF_INIT;
+				size_t at = 0;
+				e = entry_read_value(data + pos, len - pos, &end, &why, &at);
+				if (!e) {
+					bad(mf, err, data, pos + at, why.buf);
+					buf_release(&why);
 					return -1;
-				resync(cur, mf->set.v[mf->set.nr - 1]);
-				pos += end;
+				}
+				resync(cur, e);
+				end += pos;
 			}
+			entry_set_append(&mf->set, e);
+			pos = end;
 			while (pos < len && is_ws(data[pos]))
 				pos++;
 			if (pos < len && data[pos] == ',') {

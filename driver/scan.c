@@ -10,6 +10,7 @@
 #include "scan.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -546,5 +547,78 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info,
 		return 0;
 	}
 	buf_addch(key, ']');
+	return 1;
+}
+
+struct strspan {
+	const char *p;
+	size_t n; /* inside the quotes */
+};
+
+static int cmp_strspan(const void *x, const void *y)
+{
+	const struct strspan *a = x, *b = y;
+	int c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
+
+	return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+int scan_sort_observations(struct buf *text)
+{
+	struct field top[NR_TOP] = {
+		[F_TYPE] = { "type", 4, { 0, 0 }, 0, NULL, 0 },
+		[F_OBS] = { "observations", 12, { 0, 0 }, 0, NULL, 0 },
+	};
+	struct scanner s = { text->buf, text->len, 0, 0, 0 };
+	struct strspan *v;
+	size_t n = 0, k = 0, i, end;
+	struct buf out = BUF_INIT;
+	struct span o;
+
+	/* Only the names matter here; the other slots match nothing. */
+	for (i = 0; i < NR_TOP; i++)
+		if (!top[i].name) {
+			top[i].name = "";
+			top[i].name_len = SIZE_MAX;
+		}
+	if (!text->len || text->buf[0] != '{' || !scan_object(&s, top, NR_TOP) ||
+	    s.pos != text->len || !token_is(text->buf, &top[F_TYPE], "\"entity\"") ||
+	    !top[F_OBS].found)
+		return 0;
+	o = top[F_OBS].v;
+	if (text->buf[o.off] != '[' || memchr(text->buf + o.off, '\\', o.len))
+		return 0;
+	v = malloc((o.len / 2 + 1) * sizeof(*v));
+	if (!v)
+		return 0;
+	for (i = o.off + 1, end = o.off + o.len - 1; i < end;) {
+		const char *q;
+		if (text->buf[i] != '"' || !(q = memchr(text->buf + i + 1, '"', end - i - 1))) {
+			free(v);
+			return 0;
+		}
+		v[n].p = text->buf + i + 1;
+		v[n].n = (size_t)(q - v[n].p);
+		n++;
+		i = (size_t)(q - text->buf) + 1;
+		if (i < end)
+			i++; /* ',' */
+	}
+	qsort(v, n, sizeof(*v), cmp_strspan);
+	buf_add(&out, text->buf, o.off + 1);
+	for (i = 0; i < n; i++) {
+		if (k && !cmp_strspan(&v[k - 1], &v[i]))
+			continue;
+		v[k++] = v[i];
+		if (k > 1)
+			buf_addch(&out, ',');
+		buf_addch(&out, '"');
+		buf_add(&out, v[i].p, v[i].n);
+		buf_addch(&out, '"');
+	}
+	buf_add(&out, text->buf + o.off + o.len - 1, text->len - (o.off + o.len - 1));
+	free(v);
+	buf_release(text);
+	*text = out;
 	return 1;
 }

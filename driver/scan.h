@@ -36,4 +36,11 @@ struct scan_info {
 int scan_canonical(const char *text, size_t len, struct scan_info *info,
 		   struct buf *key);
 
+/*
+ * Sort and deduplicate, in place, the observations of the entity in text
+ * (compact JSON), when they are plain strings without escapes. Returns 1
+ * when it did, 0 when the text is not such an entity (text unchanged).
+ */
+int scan_sort_observations(struct buf *text);
+
 #endif
