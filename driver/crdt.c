@@ -252,15 +252,20 @@ size_t entry_set_normalize(struct entry_set *s)
 	if (sorted)
 		return 0;
 	qsort(s->v, s->nr, sizeof(*s->v), cmp_entry_keys);
+	int joined = 0; /* the last kept entry already absorbed a duplicate */
+
 	for (size_t i = 0; i < s->nr; i++) {
 		if (k && !entry_cmp_key(s->v[k - 1], s->v[i])) {
 			struct entry *j = crdt_join(s->v[k - 1], s->v[i]);
 			entry_unref(s->v[k - 1]);
 			entry_unref(s->v[i]);
 			s->v[k - 1] = j;
-			dups++;
+			if (!joined)
+				dups++;
+			joined = 1;
 			continue;
 		}
+		joined = 0;
 		s->v[k++] = s->v[i];
 	}
 	s->nr = k;

@@ -156,6 +156,8 @@ int entry_parse_iso8601(const char *s, int64_t *ns)
 		return -1;
 	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 		    h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+	if (t > MAX_EPOCH_SEC || t < -MAX_EPOCH_SEC)
+		return -1; /* outside what nanoseconds in 64 bits can hold */
 	*ns = t * NS_PER_SEC + frac;
 	return 0;
 }
@@ -516,9 +518,9 @@ static struct entry *read_compacted(const char *text, size_t len, size_t *end)
 
 	buf_grow(&c, len < 4096 ? len : 4096);
 	if (!json_compact(text, len, end, &c)) {
+		/* Other tools rarely sort observations: do it first. */
+		scan_sort_observations(&c);
 		e = entry_read_canonical(c.buf, c.len);
-		if (!e && scan_sort_observations(&c))
-			e = entry_read_canonical(c.buf, c.len);
 		if (e) {
 			e->text = xmemdup0(c.buf, c.len);
 			e->owns_text = 1;

@@ -604,6 +604,12 @@ int scan_sort_observations(struct buf *text)
 		if (i < end)
 			i++; /* ',' */
 	}
+	for (i = 1; i < n && cmp_strspan(&v[i - 1], &v[i]) < 0; i++)
+		;
+	if (i >= n) {
+		free(v);
+		return 1; /* already sorted, no repeats */
+	}
 	qsort(v, n, sizeof(*v), cmp_strspan);
 	buf_add(&out, text->buf, o.off + 1);
 	for (i = 0; i < n; i++) {

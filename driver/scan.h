@@ -39,7 +39,8 @@ int scan_canonical(const char *text, size_t len, struct scan_info *info,
 /*
  * Sort and deduplicate, in place, the observations of the entity in text
  * (compact JSON), when they are plain strings without escapes. Returns 1
- * when it did, 0 when the text is not such an entity (text unchanged).
+ * when they are now in order, 0 when the text is not such an entity (text
+ * unchanged).
  */
 int scan_sort_observations(struct buf *text);
 
