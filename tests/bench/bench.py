@@ -26,6 +26,7 @@ overwrites is made before the clock starts.
 Python 3 standard library only.
 """
 
+import fcntl
 import hashlib
 import os
 import platform
@@ -481,6 +482,14 @@ def environment(s, tools_path):
 def main(argv):
     s = settings(argv)
     os.makedirs(WORK, exist_ok=True)
+    # One bench at a time: runs share the data folder, and two benches on
+    # the same cores would spoil each other's timings anyway.
+    lock = open(os.path.join(DATA, ".lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        note("bench: another bench is running on %s; waiting for it" % DATA)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     notes = []
     tools_path = {}
     present = []

@@ -28,7 +28,7 @@ import os
 import random
 import sys
 
-GEN_VERSION = "3"  # bump when the output changes, so cached data is regenerated
+GEN_VERSION = "4"  # bump when the output changes, so cached data is regenerated
 
 RATES = {"typical": 0.10, "heavy": 0.50}
 BOTH_SHARE = 0.30  # of the entries a side changes, the share changed on both sides
@@ -258,17 +258,41 @@ def data_files(out, shapes):
             for side in ("base", "ours", "theirs") for s in shapes]
 
 
-def stamp_ok(out, n, rate, seed):
+def file_id(path):
+    """Size and modification time: a file changed after it was generated
+    (by hand, or by a tool pointed at it) no longer matches its stamp."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return "%d %d" % (st.st_size, st.st_mtime_ns)
+
+
+def read_stamp(out, n, rate, seed):
+    """{file name: file_id} recorded for these settings, or None."""
     try:
         with open(os.path.join(out, ".stamp"), encoding="utf-8") as f:
-            return f.read() == stamp_text(n, rate, seed)
+            lines = f.read().splitlines(True)
     except OSError:
-        return False
+        return None
+    if not lines or lines[0] != stamp_text(n, rate, seed):
+        return None
+    rec = {}
+    for ln in lines[1:]:
+        name, _, ident = ln.rstrip("\n").partition(" ")
+        rec[name] = ident
+    return rec
+
+
+def intact(out, rec, shape):
+    return all(rec.get(os.path.basename(p)) == file_id(p) for p in data_files(out, [shape]))
 
 
 def up_to_date(out, n, rate, seed, shapes):
-    """The files of these shapes exist and were made with these settings."""
-    return stamp_ok(out, n, rate, seed) and all(os.path.exists(p) for p in data_files(out, shapes))
+    """The files of these shapes exist, were made with these settings, and
+    have not changed since."""
+    rec = read_stamp(out, n, rate, seed)
+    return rec is not None and all(intact(out, rec, s) for s in shapes)
 
 
 def main(argv):
@@ -286,25 +310,30 @@ def main(argv):
             ap.error("unknown shape %r" % s)
     os.makedirs(a.out, exist_ok=True)
     stamp = os.path.join(a.out, ".stamp")
-    if a.force or not stamp_ok(a.out, a.n, a.rate, a.seed):
+    rec = None if a.force else read_stamp(a.out, a.n, a.rate, a.seed)
+    if rec is None:
         # Other settings or an interrupted run: nothing here can be trusted.
-        for p in [stamp] + data_files(a.out, SHAPE_FILES):
-            if os.path.exists(p):
-                os.unlink(p)
+        rec = {}
         missing = shapes
     else:
-        # The data is deterministic: files already made with these settings
-        # stay valid; write only the shapes that are missing.
-        missing = [s for s in shapes
-                   if not all(os.path.exists(p) for p in data_files(a.out, [s]))]
+        # The data is deterministic: intact files made with these settings
+        # stay valid; write only the shapes that are missing or changed.
+        missing = [s for s in shapes if not intact(a.out, rec, s)]
         if not missing:
             return 0
+    keep = [s for s in SHAPE_FILES if s not in missing and intact(a.out, rec, s)]
+    if os.path.exists(stamp):
         os.unlink(stamp)
+    for p in data_files(a.out, [s for s in SHAPE_FILES if s not in keep]):
+        if os.path.exists(p):
+            os.unlink(p)
     base, ours, theirs = generate(a.n, a.rate, a.seed)
     for name, ents in (("base", base), ("ours", ours), ("theirs", theirs)):
         write_shapes(ents, os.path.join(a.out, name), missing)
     with open(stamp, "w", encoding="utf-8") as f:
         f.write(stamp_text(a.n, a.rate, a.seed))
+        for p in data_files(a.out, keep + missing):
+            f.write("%s %s\n" % (os.path.basename(p), file_id(p)))
     return 0
 
 
