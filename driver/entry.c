@@ -515,12 +515,23 @@ static struct entry *read_compacted(const char *text, size_t len, size_t *end)
 {
 	struct buf c = BUF_INIT;
 	struct entry *e = NULL;
+	size_t obs[2];
+	int sorted = 0;
 
-	buf_grow(&c, len < 4096 ? len : 4096);
-	if (!json_compact(text, len, end, &c)) {
-		/* Other tools rarely sort observations: do it first. */
-		scan_sort_observations(&c);
+	buf_grow(&c, len < 1024 ? len : 1024);
+	if (!json_compact(text, len, end, &c, obs)) {
+		/*
+		 * Other tools rarely sort observations. Sorting is right only
+		 * for an entity; anything else that had to be sorted takes the
+		 * general path instead.
+		 */
+		if (obs[1])
+			scan_sort_strings(&c, obs[0], obs[1], &sorted);
 		e = entry_read_canonical(c.buf, c.len);
+		if (e && sorted && e->kind != ENTRY_ENTITY) {
+			entry_unref(e);
+			e = NULL;
+		}
 		if (e) {
 			e->text = xmemdup0(c.buf, c.len);
 			e->owns_text = 1;

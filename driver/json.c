@@ -17,6 +17,7 @@ struct parser {
 	int depth;
 	struct json_error *err;
 	struct buf scratch; /* decoded strings */
+	size_t obs[2];      /* json_compact: where the top-level "observations" went */
 };
 
 static int fail(struct parser *p, size_t at, const char *msg)
@@ -197,17 +198,16 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static cJSON *parse_number(struct parser *p)
+/* Check the number at p->pos and move past it. */
+static int number_end(struct parser *p)
 {
 	const char *t = p->text;
-	size_t i = p->pos, start = p->pos;
-	char small[64];
-	cJSON *item;
+	size_t i = p->pos;
 
 	if (i < p->len && t[i] == '-')
 		i++;
 	if (i >= p->len || !is_digit(t[i]))
-		return fail(p, i, "invalid number"), NULL;
+		return fail(p, i, "invalid number");
 	if (t[i] == '0') {
 		i++;
 	} else {
@@ -217,7 +217,7 @@ static cJSON *parse_number(struct parser *p)
 	if (i < p->len && t[i] == '.') {
 		i++;
 		if (i >= p->len || !is_digit(t[i]))
-			return fail(p, i, "invalid number"), NULL;
+			return fail(p, i, "invalid number");
 		while (i < p->len && is_digit(t[i]))
 			i++;
 	}
@@ -226,17 +226,28 @@ static cJSON *parse_number(struct parser *p)
 		if (i < p->len && (t[i] == '+' || t[i] == '-'))
 			i++;
 		if (i >= p->len || !is_digit(t[i]))
-			return fail(p, i, "invalid number"), NULL;
+			return fail(p, i, "invalid number");
 		while (i < p->len && is_digit(t[i]))
 			i++;
 	}
 	p->pos = i;
-	if (i - start < sizeof(small)) {
-		memcpy(small, t + start, i - start);
-		small[i - start] = '\0';
+	return 0;
+}
+
+static cJSON *parse_number(struct parser *p)
+{
+	size_t start = p->pos;
+	char small[64];
+	cJSON *item;
+
+	if (number_end(p))
+		return NULL;
+	if (p->pos - start < sizeof(small)) {
+		memcpy(small, p->text + start, p->pos - start);
+		small[p->pos - start] = '\0';
 		item = cJSON_CreateRaw(small);
 	} else {
-		char *s = xmemdup0(t + start, i - start);
+		char *s = xmemdup0(p->text + start, p->pos - start);
 		item = cJSON_CreateRaw(s);
 		free(s);
 	}
@@ -426,7 +437,7 @@ static cJSON *parse_value(struct parser *p)
 cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 			 struct json_error *err)
 {
-	struct parser p = { text, len, 0, 0, err, BUF_INIT };
+	struct parser p = { .text = text, .len = len, .err = err, .scratch = BUF_INIT };
 	cJSON *v = parse_value(&p);
 
 	buf_release(&p.scratch);
@@ -437,7 +448,7 @@ cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 
 cJSON *json_parse(const char *text, size_t len, struct json_error *err)
 {
-	struct parser p = { text, len, 0, 0, err, BUF_INIT };
+	struct parser p = { .text = text, .len = len, .err = err, .scratch = BUF_INIT };
 	cJSON *v = parse_value(&p);
 
 	buf_release(&p.scratch);
@@ -504,8 +515,15 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 			buf_addch(out, ':');
 			p->pos++;
 		}
+		size_t vstart = out->len;
+		int is_obs = object && p->depth == 1 && vstart >= 15 &&
+			     !memcmp(out->buf + vstart - 15, "\"observations\":", 15);
 		if (compact_value(p, out))
 			return -1;
+		if (is_obs) {
+			p->obs[0] = vstart;
+			p->obs[1] = out->len - vstart;
+		}
 		skip_ws(p);
 		if (p->pos < p->len && p->text[p->pos] == ',') {
 			buf_addch(out, ',');
@@ -544,27 +562,31 @@ static int compact_value(struct parser *p, struct buf *out)
 	}
 	default: {
 		size_t start = p->pos;
-		cJSON *num = parse_number(p);
-		if (!num)
+		if (number_end(p))
 			return -1;
-		cJSON_Delete(num);
 		buf_add(out, p->text + start, p->pos - start);
 		return 0;
 	}
 	}
 }
 
-int json_compact(const char *text, size_t len, size_t *end, struct buf *out)
+int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
+		 size_t observations[2])
 {
-	struct parser p = { text, len, 0, 0, NULL, BUF_INIT };
+	struct parser p = { .text = text, .len = len, .scratch = BUF_INIT };
 	size_t start = out->len;
-	int ret = compact_value(&p, out);
+	int ret;
 
+	ret = compact_value(&p, out);
 	buf_release(&p.scratch);
 	if (ret)
 		buf_setlen(out, start);
 	else
 		*end = p.pos;
+	if (observations) {
+		observations[0] = p.obs[0];
+		observations[1] = p.obs[1];
+	}
 	return ret;
 }
 

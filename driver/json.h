@@ -50,10 +50,14 @@ cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 /*
  * Append the value at text[0..len) to out without white space and with
  * strings escaped canonically (member order and arrays as they are), and
- * set *end to the offset just past it. Returns -1, leaving out as it was,
- * on anything json_parse would reject; json_parse then says why.
+ * set *end to the offset just past it. When observations is not NULL it
+ * gets the offset and length in out of the value of a top-level
+ * "observations" member ({0, 0} if none), so an entity's set can be sorted
+ * without another pass. Returns -1, leaving out as it was, on anything
+ * json_parse would reject; json_parse then says why.
  */
-int json_compact(const char *text, size_t len, size_t *end, struct buf *out);
+int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
+		 size_t observations[2]);
 
 /*
  * Where a member name sorts in canonical objects: the MCP fields in the

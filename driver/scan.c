@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "json.h"
 
 struct span {
@@ -563,35 +564,17 @@ static int cmp_strspan(const void *x, const void *y)
 	return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
-int scan_sort_observations(struct buf *text)
+int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed)
 {
-	struct field top[NR_TOP] = {
-		[F_TYPE] = { "type", 4, { 0, 0 }, 0, NULL, 0 },
-		[F_OBS] = { "observations", 12, { 0, 0 }, 0, NULL, 0 },
-	};
-	struct scanner s = { text->buf, text->len, 0, 0, 0 };
 	struct strspan *v;
 	size_t n = 0, k = 0, i, end;
 	struct buf out = BUF_INIT;
-	struct span o;
 
-	/* Only the names matter here; the other slots match nothing. */
-	for (i = 0; i < NR_TOP; i++)
-		if (!top[i].name) {
-			top[i].name = "";
-			top[i].name_len = SIZE_MAX;
-		}
-	if (!text->len || text->buf[0] != '{' || !scan_object(&s, top, NR_TOP) ||
-	    s.pos != text->len || !token_is(text->buf, &top[F_TYPE], "\"entity\"") ||
-	    !top[F_OBS].found)
+	*changed = 0;
+	if (len < 2 || text->buf[off] != '[' || memchr(text->buf + off, '\\', len))
 		return 0;
-	o = top[F_OBS].v;
-	if (text->buf[o.off] != '[' || memchr(text->buf + o.off, '\\', o.len))
-		return 0;
-	v = malloc((o.len / 2 + 1) * sizeof(*v));
-	if (!v)
-		return 0;
-	for (i = o.off + 1, end = o.off + o.len - 1; i < end;) {
+	v = xmalloc((len / 2 + 1) * sizeof(*v));
+	for (i = off + 1, end = off + len - 1; i < end;) {
 		const char *q;
 		if (text->buf[i] != '"' || !(q = memchr(text->buf + i + 1, '"', end - i - 1))) {
 			free(v);
@@ -601,8 +584,13 @@ int scan_sort_observations(struct buf *text)
 		v[n].n = (size_t)(q - v[n].p);
 		n++;
 		i = (size_t)(q - text->buf) + 1;
-		if (i < end)
-			i++; /* ',' */
+		if (i < end) {
+			if (text->buf[i] != ',') {
+				free(v);
+				return 0;
+			}
+			i++;
+		}
 	}
 	for (i = 1; i < n && cmp_strspan(&v[i - 1], &v[i]) < 0; i++)
 		;
@@ -611,7 +599,8 @@ int scan_sort_observations(struct buf *text)
 		return 1; /* already sorted, no repeats */
 	}
 	qsort(v, n, sizeof(*v), cmp_strspan);
-	buf_add(&out, text->buf, o.off + 1);
+	buf_grow(&out, text->len);
+	buf_add(&out, text->buf, off + 1);
 	for (i = 0; i < n; i++) {
 		if (k && !cmp_strspan(&v[k - 1], &v[i]))
 			continue;
@@ -622,9 +611,10 @@ int scan_sort_observations(struct buf *text)
 		buf_add(&out, v[i].p, v[i].n);
 		buf_addch(&out, '"');
 	}
-	buf_add(&out, text->buf + o.off + o.len - 1, text->len - (o.off + o.len - 1));
+	buf_add(&out, text->buf + off + len - 1, text->len - (off + len - 1));
 	free(v);
 	buf_release(text);
 	*text = out;
+	*changed = 1;
 	return 1;
 }

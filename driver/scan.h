@@ -37,11 +37,11 @@ int scan_canonical(const char *text, size_t len, struct scan_info *info,
 		   struct buf *key);
 
 /*
- * Sort and deduplicate, in place, the observations of the entity in text
- * (compact JSON), when they are plain strings without escapes. Returns 1
- * when they are now in order, 0 when the text is not such an entity (text
- * unchanged).
+ * Sort and deduplicate the array of plain strings (no escapes) at
+ * text[off..off+len), in place. Returns 1 when it is now in order (*changed
+ * says whether anything moved), 0 when it is not such an array (text
+ * unchanged). Used for an entity's observations in formatted input.
  */
-int scan_sort_observations(struct buf *text);
+int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed);
 
 #endif
