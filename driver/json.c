@@ -470,23 +470,95 @@ cJSON *json_parse(const char *text, size_t len, struct json_error *err)
  */
 static int compact_value(struct parser *p, struct buf *out);
 
+/* Append code point cp as the canonical writer would inside a string. */
+static void put_canonical(struct buf *out, unsigned cp)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	switch (cp) {
+	case '"': buf_add(out, "\\\"", 2); return;
+	case '\\': buf_add(out, "\\\\", 2); return;
+	case '\b': buf_add(out, "\\b", 2); return;
+	case '\f': buf_add(out, "\\f", 2); return;
+	case '\n': buf_add(out, "\\n", 2); return;
+	case '\r': buf_add(out, "\\r", 2); return;
+	case '\t': buf_add(out, "\\t", 2); return;
+	}
+	if (cp < 0x20) {
+		char esc[6] = { '\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15] };
+		buf_add(out, esc, 6);
+		return;
+	}
+	put_utf8(out, cp);
+}
+
+/*
+ * Copy the string at p->pos to out escaped canonically, decoding escapes
+ * straight into the output (the same rules as parse_string).
+ */
 static int compact_string(struct parser *p, struct buf *out)
 {
-	size_t start = p->pos;
 	const unsigned char *u = (const unsigned char *)p->text;
-	size_t i = start + 1;
+	size_t i = p->pos + 1, n = p->len;
 
-	/* Plain ASCII without escapes is copied as it is. */
-	while (i < p->len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
-		i++;
-	if (i < p->len && u[i] == '"') {
-		buf_add(out, p->text + start, i + 1 - start);
-		p->pos = i + 1;
-		return 0;
+	buf_addch(out, '"');
+	for (;;) {
+		size_t start = i;
+		while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') {
+			if (u[i] < 0x80) {
+				i++;
+				continue;
+			}
+			size_t k = json_utf8_len(u + i, n - i);
+			if (!k)
+				return fail(p, i, "invalid UTF-8");
+			i += k;
+		}
+		buf_add(out, u + start, i - start);
+		if (i >= n)
+			return fail(p, i, "unterminated string");
+		if (u[i] == '"')
+			break;
+		if (u[i] < 0x20)
+			return fail(p, i, "control character in string");
+		/* a backslash */
+		if (i + 1 >= n)
+			return fail(p, i, "unterminated string");
+		unsigned cp, lo;
+		switch (u[i + 1]) {
+		case '"': cp = '"'; break;
+		case '\\': cp = '\\'; break;
+		case '/': cp = '/'; break;
+		case 'b': cp = '\b'; break;
+		case 'f': cp = '\f'; break;
+		case 'n': cp = '\n'; break;
+		case 'r': cp = '\r'; break;
+		case 't': cp = '\t'; break;
+		case 'u':
+			if (i + 6 > n || hex4(p->text + i + 2, &cp))
+				return fail(p, i, "invalid \\u escape");
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return fail(p, i, "lone low surrogate in \\u escape");
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (i + 12 > n || u[i + 6] != '\\' || u[i + 7] != 'u' ||
+				    hex4(p->text + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+					return fail(p, i, "lone high surrogate in \\u escape");
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				i += 6;
+			}
+			if (cp == 0)
+				return fail(p, i, "\\u0000 in a string is not supported");
+			put_canonical(out, cp);
+			i += 6;
+			continue;
+		default:
+			return fail(p, i, "invalid escape in string");
+		}
+		put_canonical(out, cp);
+		i += 2;
 	}
-	if (parse_string(p))
-		return -1;
-	json_write_string(out, p->scratch.buf);
+	buf_addch(out, '"');
+	p->pos = i + 1;
 	return 0;
 }
 

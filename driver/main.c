@@ -170,8 +170,11 @@ static int cmd_merge(int argc, char **argv)
 		if (memfile_load_with_base(&mf[i], argv[i], i && !bad ? &mf[0] : NULL, &err)) {
 			error("'%s' (%s): %s", path, side_names[i], err.buf);
 			bad = 1;
+		} else if (i) {
+			memfile_drop_bytes(&mf[i]);
 		}
 	}
+	memfile_drop_bytes(&mf[0]);
 	if (bad) {
 		keep_failed_inputs(argv, path);
 		goto out;

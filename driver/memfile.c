@@ -308,6 +308,29 @@ int memfile_load(struct memfile *mf, const char *path, struct buf *err)
 	return memfile_load_with_base(mf, path, NULL, err);
 }
 
+static int points_into(const char *p, const struct memfile *mf)
+{
+	return p && p >= mf->bytes && p < mf->bytes + mf->size;
+}
+
+void memfile_drop_bytes(struct memfile *mf)
+{
+	if (!mf->map)
+		return;
+	for (size_t i = 0; i < mf->set.nr; i++)
+		if (points_into(mf->set.v[i]->text, mf))
+			return; /* still in use */
+	for (size_t i = 0; i < mf->set.nr; i++)
+		if (points_into(mf->set.v[i]->raw, mf)) {
+			mf->set.v[i]->raw = NULL;
+			mf->set.v[i]->raw_len = 0;
+		}
+	munmap(mf->map, mf->map_len);
+	mf->map = NULL;
+	mf->bytes = NULL;
+	mf->size = 0;
+}
+
 void memfile_release(struct memfile *mf)
 {
 	entry_set_release(&mf->set);

@@ -52,6 +52,14 @@ int memfile_load_with_base(struct memfile *mf, const char *path,
 void memfile_release(struct memfile *mf);
 
 /*
+ * Give the file's mapped bytes back when no entry's text is taken from
+ * them (a formatted file whose entries were all rewritten), so that a merge
+ * of large formatted files does not hold every input in memory. After it,
+ * mf can no longer be the base of memfile_load_with_base.
+ */
+void memfile_drop_bytes(struct memfile *mf);
+
+/*
  * Append the canonical file for set in fmt (MEMFILE_EMPTY writes JSONL):
  * one entry per line, in key order, ending in a newline; an empty set is
  * "[]\n" as an array and "" as JSONL.

@@ -1,5 +1,6 @@
 /*
- * The fast path (scan.c) against the general path (json.c + entry.c):
+ * The fast paths (scan.c, and the compactor in json.c) against the
+ * general path (a cJSON tree, then entry.c):
  * on generated entries, whenever the scanner accepts a text it must agree
  * with the general path on everything: the canonical bytes, the key, the
  * kind, the stamp and the tombstone flag. And on canonical texts without
@@ -210,6 +211,21 @@ Test(scan, agrees_with_the_general_path_on_generated_entries)
 		gen_entry(&text);
 		slow = entry_parse(text.buf, text.len, &err);
 		fast = entry_read_canonical(text.buf, text.len);
+
+		/* entry_read: fast path, then the compactor, then trees */
+		struct buf err2 = BUF_INIT;
+		size_t at = 0;
+		struct entry *read = entry_read(text.buf, text.len, &err2, &at);
+		if (!slow)
+			cr_assert_null(read, "seed %llu case %d: entry_read accepted what the parser rejects: %s",
+				       seed, i, text.buf);
+		else {
+			cr_assert_not_null(read, "seed %llu case %d: entry_read rejected: %s (%s)", seed, i,
+					   text.buf, err2.buf);
+			check_same(read, slow, text.buf, seed, i);
+		}
+		entry_unref(read);
+		buf_release(&err2);
 		if (!slow) {
 			cr_assert_null(fast, "seed %llu case %d: the scanner accepted what the parser rejects: %s",
 				       seed, i, text.buf);
