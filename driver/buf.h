@@ -16,7 +16,10 @@ struct buf {
 };
 
 extern char buf_empty[];
-#define BUF_INIT { .buf = buf_empty, .len = 0, .alloc = 0 }
+#define BUF_INIT                                                                         \
+	{                                                                                \
+		.buf = buf_empty, .len = 0, .alloc = 0                                   \
+	}
 
 void buf_init(struct buf *b, size_t hint);
 /* Frees the contents and leaves b as after BUF_INIT. */

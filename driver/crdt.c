@@ -60,7 +60,8 @@ static const cJSON *removed_of(cJSON *obj)
 {
 	cJSON *meta = meta_of(obj);
 
-	return meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations") : NULL;
+	return meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations")
+		    : NULL;
 }
 
 static const cJSON *observations_of(cJSON *obj)
@@ -102,10 +103,11 @@ static struct entry *rebuild_entity(cJSON *w, const struct strset *obs,
 				die("out of memory");
 		}
 		if (cJSON_GetObjectItemCaseSensitive(meta, "removed_observations"))
-			cJSON_ReplaceItemInObjectCaseSensitive(meta, "removed_observations",
-							       string_array(rem));
+			cJSON_ReplaceItemInObjectCaseSensitive(
+				meta, "removed_observations", string_array(rem));
 		else
-			cJSON_AddItemToObject(meta, "removed_observations", string_array(rem));
+			cJSON_AddItemToObject(meta, "removed_observations",
+					      string_array(rem));
 	}
 	e = entry_from_json(w, &err);
 	if (!e)
@@ -119,7 +121,7 @@ static struct entry *join_entities(const struct entry *w, const struct entry *l,
 				   const struct strset *extra_removed)
 {
 	cJSON *tw = entry_to_json(w), *tl = entry_to_json(l);
-	struct strset all = { 0 }, rem = { 0 }, vis = { 0 };
+	struct strset all = {0}, rem = {0}, vis = {0};
 	struct entry *e;
 
 	strset_add_array(&all, observations_of(tw));
@@ -191,8 +193,9 @@ struct entry *crdt_merge3(const struct entry *o, const struct entry *a,
 	if (!a || !b)
 		return entry_ref((struct entry *)(a ? a : b));
 	if (live_entity(o) && live_entity(a) && live_entity(b)) {
-		cJSON *to = entry_to_json(o), *ta = entry_to_json(a), *tb = entry_to_json(b);
-		struct strset in_a = { 0 }, in_b = { 0 }, gone = { 0 };
+		cJSON *to = entry_to_json(o), *ta = entry_to_json(a),
+		      *tb = entry_to_json(b);
+		struct strset in_a = {0}, in_b = {0}, gone = {0};
 		const cJSON *c;
 		struct entry *r;
 
@@ -202,7 +205,8 @@ struct entry *crdt_merge3(const struct entry *o, const struct entry *a,
 		strset_finish(&in_b);
 		cJSON_ArrayForEach(c, observations_of(to))
 		{
-			if (strset_has(&in_a, c->valuestring) && strset_has(&in_b, c->valuestring))
+			if (strset_has(&in_a, c->valuestring) &&
+			    strset_has(&in_b, c->valuestring))
 				continue;
 			if (gone.nr == gone.alloc) {
 				gone.alloc = gone.alloc ? 2 * gone.alloc : 16;
@@ -281,8 +285,7 @@ void entry_set_release(struct entry_set *s)
 	s->nr = s->alloc = 0;
 }
 
-struct entry *entry_set_find(const struct entry_set *s, const char *key,
-			     size_t key_len)
+struct entry *entry_set_find(const struct entry_set *s, const char *key, size_t key_len)
 {
 	size_t lo = 0, hi = s->nr;
 
@@ -309,7 +312,9 @@ void crdt_join_sets(const struct entry_set *a, const struct entry_set *b,
 	size_t i = 0, j = 0;
 
 	while (i < a->nr || j < b->nr) {
-		int c = i == a->nr ? 1 : j == b->nr ? -1 : entry_cmp_key(a->v[i], b->v[j]);
+		int c = i == a->nr   ? 1
+			: j == b->nr ? -1
+				     : entry_cmp_key(a->v[i], b->v[j]);
 		if (c < 0)
 			entry_set_append(out, entry_ref(a->v[i++]));
 		else if (c > 0)

@@ -36,7 +36,10 @@ struct entry_set {
 	struct entry **v;
 	size_t nr, alloc;
 };
-#define ENTRY_SET_INIT { NULL, 0, 0 }
+#define ENTRY_SET_INIT                                                                   \
+	{                                                                                \
+		NULL, 0, 0                                                               \
+	}
 
 /* Append e (takes the reference). Order and uniqueness are restored by
  * entry_set_normalize. */
@@ -53,8 +56,7 @@ size_t entry_set_normalize(struct entry_set *s);
 void entry_set_release(struct entry_set *s);
 
 /* The element with this key, or NULL (binary search; s normalised). */
-struct entry *entry_set_find(const struct entry_set *s, const char *key,
-			     size_t key_len);
+struct entry *entry_set_find(const struct entry_set *s, const char *key, size_t key_len);
 
 /* out = the join of a and b, key by key (out starts empty). */
 void crdt_join_sets(const struct entry_set *a, const struct entry_set *b,

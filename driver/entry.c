@@ -52,13 +52,13 @@ static int digits(const char **s, int n, int *out)
 
 static int days_in_month(int y, int m)
 {
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 ? 28 + leap : dm[m - 1];
 }
 
-#define NS_PER_SEC 1000000000LL
+#define NS_PER_SEC    1000000000LL
 #define MAX_EPOCH_SEC 9000000000LL /* keeps seconds * 1e9 inside int64 */
 
 /* Epoch seconds written as decimal text, possibly with a fraction. */
@@ -151,11 +151,11 @@ int entry_parse_iso8601(const char *s, int64_t *ns)
 	}
 	if (*s)
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	    sec > 60)
 		return -1;
-	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-		    h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+		    mi * 60 + sec - sign * (oh * 3600 + om * 60);
 	if (t > MAX_EPOCH_SEC || t < -MAX_EPOCH_SEC)
 		return -1; /* outside what nanoseconds in 64 bits can hold */
 	*ns = t * NS_PER_SEC + frac;
@@ -172,7 +172,8 @@ int entry_parse_instant_text(const char *s, int is_string, int64_t *ns)
 int entry_parse_instant(const cJSON *item, int64_t *ns)
 {
 	if (cJSON_IsString(item) || cJSON_IsRaw(item))
-		return entry_parse_instant_text(item->valuestring, cJSON_IsString(item), ns);
+		return entry_parse_instant_text(item->valuestring, cJSON_IsString(item),
+						ns);
 	if (cJSON_IsNumber(item)) {
 		double d = item->valuedouble;
 		if (d != d || d > (double)MAX_EPOCH_SEC || d < -(double)MAX_EPOCH_SEC)
@@ -296,7 +297,8 @@ static void set_member(cJSON *obj, const char *name, cJSON *value)
 static void normalize_entity(cJSON *obj, cJSON *meta)
 {
 	cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
-	cJSON *rem = meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations") : NULL;
+	cJSON *rem = meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations")
+			  : NULL;
 	size_t nobs = 0, nrem = 0, k = 0;
 	const char **vobs = obs ? sorted_strings(obs, &nobs) : xmalloc(sizeof(*vobs));
 	const char **vrem = rem ? sorted_strings(rem, &nrem) : xmalloc(sizeof(*vrem));
@@ -314,7 +316,8 @@ static void normalize_entity(cJSON *obj, cJSON *meta)
 		if (new_rem)
 			set_member(meta, "removed_observations", new_rem);
 		else
-			cJSON_DeleteItemFromObjectCaseSensitive(meta, "removed_observations");
+			cJSON_DeleteItemFromObjectCaseSensitive(meta,
+								"removed_observations");
 	}
 }
 
@@ -372,7 +375,8 @@ static int check_metadata(cJSON *meta, struct entry_scratch *e, struct buf *err)
 	e->deleted = v && cJSON_IsTrue(v);
 	v = cJSON_GetObjectItemCaseSensitive(meta, "removed_observations");
 	if (v && !all_strings(v)) {
-		buf_addstr(err, "'_crdt_metadata.removed_observations' is not an array of strings");
+		buf_addstr(err, "'_crdt_metadata.removed_observations' is not an array "
+				"of strings");
 		return -1;
 	}
 	return 0;
@@ -404,8 +408,8 @@ static int type_is(const cJSON *obj, const char *type)
 }
 
 /* One allocation holds the entry, its key and its host. */
-static struct entry *entry_alloc(const char *key, size_t key_len,
-				 const char *host, size_t host_len)
+static struct entry *entry_alloc(const char *key, size_t key_len, const char *host,
+				 size_t host_len)
 {
 	struct entry *e = xmalloc(sizeof(*e) + key_len + host_len + 2);
 
@@ -422,7 +426,7 @@ static struct entry *entry_alloc(const char *key, size_t key_len,
 
 struct entry *entry_from_json(cJSON *obj, struct buf *err)
 {
-	struct entry_scratch tmp = { 0 };
+	struct entry_scratch tmp = {0};
 	struct entry *e = NULL;
 	struct buf key = BUF_INIT, text = BUF_INIT;
 	cJSON *meta, *id;
@@ -446,7 +450,9 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 	} else if (type_is(obj, "entity") && string_member(obj, "name")) {
 		const cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
 		if (obs && !all_strings(obs)) {
-			buf_addstr(err, "'observations' of an entity is not an array of strings");
+			buf_addstr(
+				err,
+				"'observations' of an entity is not an array of strings");
 			goto out;
 		}
 		tmp.kind = ENTRY_ENTITY;
@@ -543,8 +549,8 @@ static struct entry *read_compacted(const char *text, size_t len, size_t *end)
 	return e;
 }
 
-struct entry *entry_read_value(const char *text, size_t len, size_t *end,
-			       struct buf *err, size_t *err_offset)
+struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct buf *err,
+			       size_t *err_offset)
 {
 	struct json_error jerr;
 	struct entry *e = read_compacted(text, len, end);
@@ -653,7 +659,8 @@ int entry_equal(const struct entry *a, const struct entry *b)
 {
 	if (!a || !b)
 		return a == b;
-	return a == b || (a->text_len == b->text_len && !memcmp(a->text, b->text, a->text_len));
+	return a == b ||
+	       (a->text_len == b->text_len && !memcmp(a->text, b->text, a->text_len));
 }
 
 /* An entity's canonical bytes without its observation sets. */

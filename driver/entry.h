@@ -33,8 +33,8 @@ enum entry_kind { ENTRY_CONTENT, ENTRY_ENTITY, ENTRY_ID, ENTRY_RELATION };
 
 /* Stamp of a version; the order is instant, then version, then host. */
 struct stamp {
-	int64_t instant; /* ns since the Unix epoch; STAMP_NONE if no metadata */
-	int64_t version; /* 0 when absent */
+	int64_t instant;  /* ns since the Unix epoch; STAMP_NONE if no metadata */
+	int64_t version;  /* 0 when absent */
 	const char *host; /* "" when absent; points into the owning entry */
 };
 #define STAMP_NONE INT64_MIN
@@ -42,7 +42,7 @@ struct stamp {
 struct entry {
 	unsigned refs;
 	enum entry_kind kind;
-	unsigned deleted : 1;   /* _crdt_metadata.deleted is true: a tombstone */
+	unsigned deleted : 1;	/* _crdt_metadata.deleted is true: a tombstone */
 	unsigned owns_text : 1; /* text was allocated for this entry */
 	/*
 	 * The canonical serialisation of the whole entry: text_len bytes, not
@@ -84,8 +84,8 @@ struct entry *entry_read(const char *text, size_t len, struct buf *err,
  * Read the one JSON value at the start of text (an element of an array
  * file) as entry_read does, and set *end to the offset just past it.
  */
-struct entry *entry_read_value(const char *text, size_t len, size_t *end,
-			       struct buf *err, size_t *err_offset);
+struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct buf *err,
+			       size_t *err_offset);
 
 /* Only the fast half of entry_read: NULL when text is not canonical. */
 struct entry *entry_read_canonical(const char *text, size_t len);

@@ -62,7 +62,7 @@ int git_run(const char *const *argv, struct buf *out, int timeout_ms)
 	long long deadline = now_ms() + timeout_ms;
 	for (;;) {
 		long long left = deadline - now_ms();
-		struct pollfd pfd = { pipefd[0], POLLIN, 0 };
+		struct pollfd pfd = {pipefd[0], POLLIN, 0};
 		char chunk[8192];
 
 		if (left <= 0) {
@@ -102,7 +102,7 @@ int git_run(const char *const *argv, struct buf *out, int timeout_ms)
 
 int git_dir(struct buf *out)
 {
-	const char *argv[] = { "rev-parse", "--absolute-git-dir", NULL };
+	const char *argv[] = {"rev-parse", "--absolute-git-dir", NULL};
 	size_t start = out->len;
 
 	if (git_run(argv, out, GIT_TIMEOUT_MS))

@@ -17,7 +17,7 @@ struct parser {
 	int depth;
 	struct json_error *err;
 	struct buf scratch; /* decoded strings */
-	size_t obs[2];      /* json_compact: where the top-level "observations" went */
+	size_t obs[2];	    /* json_compact: where the top-level "observations" went */
 };
 
 static int fail(struct parser *p, size_t at, const char *msg)
@@ -147,7 +147,8 @@ static int parse_string(struct parser *p)
 		if (c < 0x20)
 			return fail(p, i, "control character in string");
 		if (c >= 0x80) {
-			size_t n = json_utf8_len((const unsigned char *)t + i, p->len - i);
+			size_t n =
+				json_utf8_len((const unsigned char *)t + i, p->len - i);
 			if (!n)
 				return fail(p, i, "invalid UTF-8");
 			buf_add(&p->scratch, t + i, n);
@@ -174,9 +175,11 @@ static int parse_string(struct parser *p)
 			if (cp >= 0xDC00 && cp <= 0xDFFF)
 				return fail(p, i, "lone low surrogate in \\u escape");
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (i + 12 > p->len || t[i + 6] != '\\' || t[i + 7] != 'u' ||
-				    hex4(t + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-					return fail(p, i, "lone high surrogate in \\u escape");
+				if (i + 12 > p->len || t[i + 6] != '\\' ||
+				    t[i + 7] != 'u' || hex4(t + i + 8, &lo) ||
+				    lo < 0xDC00 || lo > 0xDFFF)
+					return fail(p, i,
+						    "lone high surrogate in \\u escape");
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				i += 6;
 			}
@@ -186,8 +189,7 @@ static int parse_string(struct parser *p)
 			i += 6;
 			continue;
 		}
-		default:
-			return fail(p, i, "invalid escape in string");
+		default: return fail(p, i, "invalid escape in string");
 		}
 		i += 2;
 	}
@@ -304,8 +306,9 @@ static cJSON *parse_object(struct parser *p)
 	for (;;) {
 		skip_ws(p);
 		if (p->pos >= p->len || p->text[p->pos] != '"') {
-			fail(p, p->pos, p->pos >= p->len ? "unterminated object"
-							 : "expected a member name");
+			fail(p, p->pos,
+			     p->pos >= p->len ? "unterminated object"
+					      : "expected a member name");
 			goto bad;
 		}
 		if (parse_string(p))
@@ -336,7 +339,8 @@ static cJSON *parse_object(struct parser *p)
 			p->pos++;
 			break;
 		}
-		fail(p, p->pos, p->pos >= p->len ? "unterminated object" : "expected ',' or '}'");
+		fail(p, p->pos,
+		     p->pos >= p->len ? "unterminated object" : "expected ',' or '}'");
 		goto bad;
 	}
 	if (has_duplicate_names(obj, count)) {
@@ -375,7 +379,8 @@ static cJSON *parse_array(struct parser *p)
 			p->pos++;
 			break;
 		}
-		fail(p, p->pos, p->pos >= p->len ? "unterminated array" : "expected ',' or ']'");
+		fail(p, p->pos,
+		     p->pos >= p->len ? "unterminated array" : "expected ',' or ']'");
 		goto bad;
 	}
 	return arr;
@@ -421,12 +426,9 @@ static cJSON *parse_value(struct parser *p)
 		if (!v)
 			die("out of memory");
 		return v;
-	case 't':
-		return parse_literal(p, "true", cJSON_CreateTrue());
-	case 'f':
-		return parse_literal(p, "false", cJSON_CreateFalse());
-	case 'n':
-		return parse_literal(p, "null", cJSON_CreateNull());
+	case 't': return parse_literal(p, "true", cJSON_CreateTrue());
+	case 'f': return parse_literal(p, "false", cJSON_CreateFalse());
+	case 'n': return parse_literal(p, "null", cJSON_CreateNull());
 	default:
 		if (p->text[p->pos] == '-' || is_digit(p->text[p->pos]))
 			return parse_number(p);
@@ -437,7 +439,7 @@ static cJSON *parse_value(struct parser *p)
 cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 			 struct json_error *err)
 {
-	struct parser p = { .text = text, .len = len, .err = err, .scratch = BUF_INIT };
+	struct parser p = {.text = text, .len = len, .err = err, .scratch = BUF_INIT};
 	cJSON *v = parse_value(&p);
 
 	buf_release(&p.scratch);
@@ -448,7 +450,7 @@ cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 
 cJSON *json_parse(const char *text, size_t len, struct json_error *err)
 {
-	struct parser p = { .text = text, .len = len, .err = err, .scratch = BUF_INIT };
+	struct parser p = {.text = text, .len = len, .err = err, .scratch = BUF_INIT};
 	cJSON *v = parse_value(&p);
 
 	buf_release(&p.scratch);
@@ -485,7 +487,7 @@ static void put_canonical(struct buf *out, unsigned cp)
 	case '\t': buf_add(out, "\\t", 2); return;
 	}
 	if (cp < 0x20) {
-		char esc[6] = { '\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15] };
+		char esc[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
 		buf_add(out, esc, 6);
 		return;
 	}
@@ -541,8 +543,10 @@ static int compact_string(struct parser *p, struct buf *out)
 				return fail(p, i, "lone low surrogate in \\u escape");
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
 				if (i + 12 > n || u[i + 6] != '\\' || u[i + 7] != 'u' ||
-				    hex4(p->text + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-					return fail(p, i, "lone high surrogate in \\u escape");
+				    hex4(p->text + i + 8, &lo) || lo < 0xDC00 ||
+				    lo > 0xDFFF)
+					return fail(p, i,
+						    "lone high surrogate in \\u escape");
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				i += 6;
 			}
@@ -551,8 +555,7 @@ static int compact_string(struct parser *p, struct buf *out)
 			put_canonical(out, cp);
 			i += 6;
 			continue;
-		default:
-			return fail(p, i, "invalid escape in string");
+		default: return fail(p, i, "invalid escape in string");
 		}
 		put_canonical(out, cp);
 		i += 2;
@@ -579,7 +582,8 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 	for (;;) {
 		skip_ws(p);
 		if (object) {
-			if (p->pos >= p->len || p->text[p->pos] != '"' || compact_string(p, out))
+			if (p->pos >= p->len || p->text[p->pos] != '"' ||
+			    compact_string(p, out))
 				return fail(p, p->pos, "expected a member name");
 			skip_ws(p);
 			if (p->pos >= p->len || p->text[p->pos] != ':')
@@ -624,7 +628,9 @@ static int compact_value(struct parser *p, struct buf *out)
 	case 't':
 	case 'f':
 	case 'n': {
-		const char *word = p->text[p->pos] == 't' ? "true" : p->text[p->pos] == 'f' ? "false" : "null";
+		const char *word = p->text[p->pos] == 't'   ? "true"
+				   : p->text[p->pos] == 'f' ? "false"
+							    : "null";
 		size_t n = strlen(word);
 		if (p->len - p->pos < n || memcmp(p->text + p->pos, word, n))
 			return fail(p, p->pos, "invalid literal");
@@ -645,7 +651,7 @@ static int compact_value(struct parser *p, struct buf *out)
 int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
 		 size_t observations[2])
 {
-	struct parser p = { .text = text, .len = len, .scratch = BUF_INIT };
+	struct parser p = {.text = text, .len = len, .scratch = BUF_INIT};
 	size_t start = out->len;
 	int ret;
 
@@ -663,16 +669,16 @@ int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
 }
 
 static const char *const ranked_names[] = {
-	"type", "id", "name", "entityType", "from", "to", "relationType",
-	"content", "observations", "host", "timestamp", "version", "unique_id",
-	"deleted", "removed_observations",
+	"type",	     "id",	     "name",	  "entityType",	  "from",
+	"to",	     "relationType", "content",	  "observations", "host",
+	"timestamp", "version",	     "unique_id", "deleted",	  "removed_observations",
 };
-#define RANK_OTHER 100
+#define RANK_OTHER    100
 #define RANK_METADATA 200
 
 int json_key_rank_n(const char *name, size_t len)
 {
-	static const size_t lens[] = { 4, 2, 4, 10, 4, 2, 12, 7, 12, 4, 9, 7, 9, 7, 20 };
+	static const size_t lens[] = {4, 2, 4, 10, 4, 2, 12, 7, 12, 4, 9, 7, 9, 7, 20};
 
 	if (len == 14 && !memcmp(name, "_crdt_metadata", 14))
 		return RANK_METADATA;
@@ -710,7 +716,7 @@ void json_write_string(struct buf *out, const char *s)
 		buf_add(out, s + start, i - start);
 		if (!u[i])
 			break;
-		char esc[7] = { '\\', 0 };
+		char esc[7] = {'\\', 0};
 		size_t n = 2;
 		switch (u[i]) {
 		case '"': esc[1] = '"'; break;
@@ -793,8 +799,7 @@ void json_write(struct buf *out, const cJSON *item)
 			free(members);
 		return;
 	}
-	default:
-		die("json_write: unknown item type %d", item->type);
+	default: die("json_write: unknown item type %d", item->type);
 	}
 }
 

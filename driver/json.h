@@ -26,7 +26,7 @@
 #define JSON_MAX_DEPTH 512
 
 struct json_error {
-	size_t offset;   /* byte offset of the problem in the text parsed */
+	size_t offset;	 /* byte offset of the problem in the text parsed */
 	const char *msg; /* static string: "expected ','", "invalid UTF-8", ... */
 };
 

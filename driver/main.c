@@ -17,9 +17,9 @@
 #include "memfile.h"
 #include "version.h"
 
-#define EXIT_MERGED 0
+#define EXIT_MERGED   0
 #define EXIT_CONFLICT 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE    2
 
 static const char usage_text[] =
 	"usage: git-merge-crdtmem BASE OURS THEIRS [MARKER-SIZE [PATH]]\n"
@@ -73,7 +73,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return EXIT_USAGE;
 }
 
-static const char *const side_names[3] = { "base", "ours", "theirs" };
+static const char *const side_names[3] = {"base", "ours", "theirs"};
 
 static int copy_file(const char *from, const char *to)
 {
@@ -138,7 +138,8 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 		buf_reset(&file);
 		buf_addf(&file, "%s/%s", dir.buf, side_names[i]);
 		if (copy_file(files[i], file.buf))
-			warning("cannot keep the %s side as '%s'", side_names[i], file.buf);
+			warning("cannot keep the %s side as '%s'", side_names[i],
+				file.buf);
 	}
 	buf_reset(&file);
 	buf_addf(&file, "%s/path", dir.buf);
@@ -154,7 +155,7 @@ out:
 
 static int cmd_merge(int argc, char **argv)
 {
-	struct memfile mf[3] = { MEMFILE_INIT, MEMFILE_INIT, MEMFILE_INIT };
+	struct memfile mf[3] = {MEMFILE_INIT, MEMFILE_INIT, MEMFILE_INIT};
 	struct entry_set out = ENTRY_SET_INIT;
 	struct buf err = BUF_INIT;
 	const char *path;
@@ -162,12 +163,14 @@ static int cmd_merge(int argc, char **argv)
 	enum memfile_format fmt;
 
 	if (argc < 3 || argc > 5)
-		return usage_error("%s", "a merge takes BASE OURS THEIRS [MARKER-SIZE [PATH]]");
+		return usage_error("%s",
+				   "a merge takes BASE OURS THEIRS [MARKER-SIZE [PATH]]");
 	path = argc == 5 ? argv[4] : argv[1];
 	for (int i = 0; i < 3; i++) {
 		buf_reset(&err);
 		/* ours and theirs share the base's entries where unchanged */
-		if (memfile_load_with_base(&mf[i], argv[i], i && !bad ? &mf[0] : NULL, &err)) {
+		if (memfile_load_with_base(&mf[i], argv[i], i && !bad ? &mf[0] : NULL,
+					   &err)) {
 			error("'%s' (%s): %s", path, side_names[i], err.buf);
 			bad = 1;
 		} else if (i) {
@@ -217,10 +220,12 @@ static int cmd_join(int argc, char **argv)
 		} else if (!strncmp(a, "--output=", 9)) {
 			output = a + 9;
 		} else if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
-			const char *v = a[8] == '=' ? a + 9 : (++i < argc ? argv[i] : NULL);
+			const char *v =
+				a[8] == '=' ? a + 9 : (++i < argc ? argv[i] : NULL);
 			if (!v || (fmt = memfile_format_parse(v)) < 0)
-				return usage_error("--format takes json or jsonl, not '%s'",
-						   v ? v : "");
+				return usage_error(
+					"--format takes json or jsonl, not '%s'",
+					v ? v : "");
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			printf("%s%s", usage_text, help_text);
 			return EXIT_MERGED;

@@ -1,8 +1,8 @@
 /*
  * Reading, writing and atomically replacing memory files (see memfile.h).
  */
-#define _XOPEN_SOURCE 700 /* realpath */
-#define _DEFAULT_SOURCE   /* MAP_POPULATE on Linux */
+#define _XOPEN_SOURCE	700 /* realpath */
+#define _DEFAULT_SOURCE	    /* MAP_POPULATE on Linux */
 #include "memfile.h"
 
 #include <errno.h>
@@ -45,8 +45,8 @@ static void add_position(struct buf *err, const char *data, size_t offset)
 	buf_addf(err, "line %zu, column %zu: ", line, col);
 }
 
-static int bad(struct memfile *mf, struct buf *err, const char *data,
-	       size_t offset, const char *msg)
+static int bad(struct memfile *mf, struct buf *err, const char *data, size_t offset,
+	       const char *msg)
 {
 	add_position(err, data, offset);
 	buf_addstr(err, msg);
@@ -83,8 +83,8 @@ static void resync(struct cursor *c, const struct entry *e)
 		c->j++;
 }
 
-static int parse_array(struct memfile *mf, const char *data, size_t len,
-		       size_t pos, struct cursor *cur, struct buf *err)
+static int parse_array(struct memfile *mf, const char *data, size_t len, size_t pos,
+		       struct cursor *cur, struct buf *err)
 {
 	pos++; /* '[' */
 	while (pos < len && is_ws(data[pos]))
@@ -99,7 +99,8 @@ static int parse_array(struct memfile *mf, const char *data, size_t len,
 
 			while (pos < len && is_ws(data[pos]))
 				pos++;
-			if (c && c->raw_len <= len - pos && !memcmp(data + pos, c->raw, c->raw_len)) {
+			if (c && c->raw_len <= len - pos &&
+			    !memcmp(data + pos, c->raw, c->raw_len)) {
 				e = entry_ref((struct entry *)c);
 				cur->j++;
 				end = pos + c->raw_len;
@@ -119,7 +120,8 @@ static int parse_array(struct memfile *mf, const char *data, size_t len,
 			if (!e) {
 				struct buf why = BUF_INIT;
 				size_t at = 0;
-				e = entry_read_value(data + pos, len - pos, &end, &why, &at);
+				e = entry_read_value(data + pos, len - pos, &end, &why,
+						     &at);
 				if (!e) {
 					bad(mf, err, data, pos + at, why.buf);
 					buf_release(&why);
@@ -141,7 +143,8 @@ static int parse_array(struct memfile *mf, const char *data, size_t len,
 				break;
 			}
 			return bad(mf, err, data, pos,
-				   pos < len ? "expected ',' or ']'" : "unterminated array");
+				   pos < len ? "expected ',' or ']'"
+					     : "unterminated array");
 		}
 	}
 	while (pos < len && is_ws(data[pos]))
@@ -179,13 +182,15 @@ static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
 			stop--;
 		if (start == stop)
 			continue; /* blank line */
-		if (c && c->raw_len == stop - start && !memcmp(data + start, c->raw, c->raw_len)) {
+		if (c && c->raw_len == stop - start &&
+		    !memcmp(data + start, c->raw, c->raw_len)) {
 			entry_set_append(&mf->set, entry_ref((struct entry *)c));
 			cur->j++;
 			continue;
 		}
 		if (data[start] != '{')
-			return bad(mf, err, data, start, "expected '{' (one JSON object per line)");
+			return bad(mf, err, data, start,
+				   "expected '{' (one JSON object per line)");
 		size_t at = 0;
 		e = entry_read(data + start, stop - start, &why, &at);
 		if (!e) {
@@ -199,12 +204,11 @@ static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
 	return 0;
 }
 
-static int parse_data(struct memfile *mf, const struct memfile *base,
-		      struct buf *err)
+static int parse_data(struct memfile *mf, const struct memfile *base, struct buf *err)
 {
 	const char *data = mf->bytes;
 	size_t pos = 0, len = mf->size;
-	struct cursor cur = { base ? &base->set : NULL, 0 };
+	struct cursor cur = {base ? &base->set : NULL, 0};
 	int ret;
 
 	mf->format = MEMFILE_EMPTY;
@@ -228,8 +232,7 @@ static int parse_data(struct memfile *mf, const struct memfile *base,
 	return ret;
 }
 
-int memfile_parse(struct memfile *mf, const char *data, size_t len,
-		  struct buf *err)
+int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err)
 {
 	buf_reset(&mf->copy);
 	buf_add(&mf->copy, data, len);
@@ -249,8 +252,8 @@ static int read_file(struct memfile *mf, const char *path, struct buf *err)
 	struct buf *out = &mf->copy;
 
 	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-			       fd, 0);
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ,
+			       MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (p != MAP_FAILED) {
 			close(fd);
 			mf->map = p;
@@ -427,7 +430,8 @@ static void serialize(const struct entry_set *set, enum memfile_format fmt,
 		sink_add(s, "[\n", 2);
 		for (size_t i = 0; i < set->nr; i++) {
 			sink_add(s, set->v[i]->text, set->v[i]->text_len);
-			sink_add(s, i + 1 < set->nr ? ",\n" : "\n]\n", i + 1 < set->nr ? 2 : 3);
+			sink_add(s, i + 1 < set->nr ? ",\n" : "\n]\n",
+				 i + 1 < set->nr ? 2 : 3);
 		}
 		return;
 	}
@@ -440,7 +444,7 @@ static void serialize(const struct entry_set *set, enum memfile_format fmt,
 void memfile_serialize(const struct entry_set *set, enum memfile_format fmt,
 		       struct buf *out)
 {
-	struct sink s = { out, -1, 0 };
+	struct sink s = {out, -1, 0};
 
 	serialize(set, fmt, &s);
 }
@@ -462,8 +466,7 @@ static char *resolve_target(const char *path)
 
 typedef void (*fill_fn)(int fd, const void *ctx, int *failed);
 
-static int replace_file(const char *path, unsigned flags, fill_fn fill,
-			const void *ctx)
+static int replace_file(const char *path, unsigned flags, fill_fn fill, const void *ctx)
 {
 	char *target = resolve_target(path);
 	char *dircopy = xstrdup(target), *basecopy = xstrdup(target);
@@ -493,7 +496,8 @@ static int replace_file(const char *path, unsigned flags, fill_fn fill,
 		goto out;
 	}
 	if (fchmod(fd, mode)) {
-		error("'%s': cannot set the mode of '%s': %s", path, tmp.buf, strerror(errno));
+		error("'%s': cannot set the mode of '%s': %s", path, tmp.buf,
+		      strerror(errno));
 		goto out;
 	}
 	if ((flags & WRITE_FSYNC) && fsync(fd)) {
@@ -546,7 +550,7 @@ static void fill_bytes(int fd, const void *ctx, int *failed)
 
 int write_atomic(const char *path, const char *data, size_t len, unsigned flags)
 {
-	struct bytes b = { data, len };
+	struct bytes b = {data, len};
 
 	return replace_file(path, flags, fill_bytes, &b);
 }
@@ -568,15 +572,15 @@ static void fill_set(int fd, const void *ctx, int *failed)
 	struct iovec iov[1024];
 	int n = 0;
 
-#define PUT(p, len)                                                   \
-	do {                                                          \
-		iov[n].iov_base = (void *)(p);                        \
-		iov[n].iov_len = (len);                               \
-		if (++n == (int)(sizeof(iov) / sizeof(*iov)) &&       \
-		    flush_iov(fd, iov, n, failed))                    \
-			return;                                       \
-		if (n == (int)(sizeof(iov) / sizeof(*iov)))           \
-			n = 0;                                        \
+#define PUT(p, len)                                                                      \
+	do {                                                                             \
+		iov[n].iov_base = (void *)(p);                                           \
+		iov[n].iov_len = (len);                                                  \
+		if (++n == (int)(sizeof(iov) / sizeof(*iov)) &&                          \
+		    flush_iov(fd, iov, n, failed))                                       \
+			return;                                                          \
+		if (n == (int)(sizeof(iov) / sizeof(*iov)))                              \
+			n = 0;                                                           \
 	} while (0)
 
 	if (array)
@@ -595,10 +599,10 @@ static void fill_set(int fd, const void *ctx, int *failed)
 		flush_iov(fd, iov, n, failed);
 }
 
-int memfile_write(const char *path, const struct entry_set *set,
-		  enum memfile_format fmt, unsigned flags)
+int memfile_write(const char *path, const struct entry_set *set, enum memfile_format fmt,
+		  unsigned flags)
 {
-	struct set_and_format sf = { set, fmt };
+	struct set_and_format sf = {set, fmt};
 
 	return replace_file(path, flags, fill_set, &sf);
 }

@@ -24,10 +24,13 @@ struct memfile {
 	const char *bytes;
 	size_t size;
 	struct buf copy; /* holds the bytes when they are not mapped */
-	void *map;       /* the file mapped read-only, or NULL */
+	void *map;	 /* the file mapped read-only, or NULL */
 	size_t map_len;
 };
-#define MEMFILE_INIT { ENTRY_SET_INIT, MEMFILE_EMPTY, 0, NULL, 0, BUF_INIT, NULL, 0 }
+#define MEMFILE_INIT                                                                     \
+	{                                                                                \
+		ENTRY_SET_INIT, MEMFILE_EMPTY, 0, NULL, 0, BUF_INIT, NULL, 0             \
+	}
 
 /*
  * Parse a whole file's bytes. On bad input returns -1 and appends
@@ -35,8 +38,7 @@ struct memfile {
  * then empty. Blank lines and CRLF line ends are fine in JSONL. The bytes
  * are copied into mf->data.
  */
-int memfile_parse(struct memfile *mf, const char *data, size_t len,
-		  struct buf *err);
+int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err);
 
 /* Read and parse path. On failure appends the reason to err, as above, or
  * "cannot read: <strerror>". */
@@ -78,11 +80,10 @@ int memfile_format_parse(const char *name);
  * existing file's mode is kept; a new file gets 0666 less the umask.
  * Reports with error() and returns -1 on failure, leaving path untouched.
  */
-int write_atomic(const char *path, const char *data, size_t len,
-		 unsigned flags);
+int write_atomic(const char *path, const char *data, size_t len, unsigned flags);
 
 /* The same, writing the canonical serialisation of set. */
-int memfile_write(const char *path, const struct entry_set *set,
-		  enum memfile_format fmt, unsigned flags);
+int memfile_write(const char *path, const struct entry_set *set, enum memfile_format fmt,
+		  unsigned flags);
 
 #endif

@@ -39,6 +39,7 @@ struct scanner {
 };
 
 /* 1 for bytes that end a plain run inside a string. */
+/* clang-format off */
 static const unsigned char special[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -57,6 +58,7 @@ static const unsigned char special[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
+/* clang-format on */
 
 /*
  * Whether any of the 8 bytes of w needs a closer look inside a string: a
@@ -68,12 +70,18 @@ static int word_special(uint64_t w)
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
 
-	return ((w - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b) | w) & high ? 1 : 0;
+	uint64_t flags = (w - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b) | w;
+
+	return (flags & high) != 0;
 }
 
 static int lowhex(char c)
 {
-	return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
 }
 
 /* A string at pos, escaped exactly as json_write_string would. */
@@ -113,9 +121,13 @@ static int scan_string(struct scanner *s)
 		if (i + 1 >= n)
 			return 0;
 		switch (u[i + 1]) {
-		case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
-			i += 2;
-			continue;
+		case '"':
+		case '\\':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't': i += 2; continue;
 		case 'u': {
 			if (i + 6 > n || u[i + 2] != '0' || u[i + 3] != '0')
 				return 0;
@@ -129,8 +141,7 @@ static int scan_string(struct scanner *s)
 			i += 6;
 			continue;
 		}
-		default:
-			return 0;
+		default: return 0;
 		}
 	}
 }
@@ -181,7 +192,6 @@ static int scan_literal(struct scanner *s, const char *word, size_t n)
 	s->pos += n;
 	return 1;
 }
-
 
 static int scan_value(struct scanner *s, struct field *fields, size_t nfields);
 
@@ -470,23 +480,32 @@ static void key_add(struct buf *key, const char *p, struct span v)
 	buf_add(key, p + v.off, v.len);
 }
 
-int scan_canonical(const char *p, size_t len, struct scan_info *info,
-		   struct buf *key)
+int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf *key)
 {
-#define FIELD(s) { s, sizeof(s) - 1, { 0, 0 }, 0, NULL, 0 }
+#define FIELD(s)                                                                         \
+	{                                                                                \
+		s, sizeof(s) - 1, {0, 0}, 0, NULL, 0                                     \
+	}
 	struct field meta[NR_META] = {
-		[M_HOST] = FIELD("host"), [M_TIME] = FIELD("timestamp"),
-		[M_VERSION] = FIELD("version"), [M_UID] = FIELD("unique_id"),
-		[M_DELETED] = FIELD("deleted"), [M_REMOVED] = FIELD("removed_observations"),
+		[M_HOST] = FIELD("host"),
+		[M_TIME] = FIELD("timestamp"),
+		[M_VERSION] = FIELD("version"),
+		[M_UID] = FIELD("unique_id"),
+		[M_DELETED] = FIELD("deleted"),
+		[M_REMOVED] = FIELD("removed_observations"),
 	};
 	struct field top[NR_TOP] = {
-		[F_TYPE] = FIELD("type"), [F_ID] = FIELD("id"), [F_NAME] = FIELD("name"),
-		[F_FROM] = FIELD("from"), [F_RELTYPE] = FIELD("relationType"),
-		[F_TO] = FIELD("to"), [F_OBS] = FIELD("observations"),
-		[F_META] = { "_crdt_metadata", 14, { 0, 0 }, 0, meta, NR_META },
+		[F_TYPE] = FIELD("type"),
+		[F_ID] = FIELD("id"),
+		[F_NAME] = FIELD("name"),
+		[F_FROM] = FIELD("from"),
+		[F_RELTYPE] = FIELD("relationType"),
+		[F_TO] = FIELD("to"),
+		[F_OBS] = FIELD("observations"),
+		[F_META] = {"_crdt_metadata", 14, {0, 0}, 0, meta, NR_META},
 	};
 #undef FIELD
-	struct scanner s = { p, len, 0, 0, 0 };
+	struct scanner s = {p, len, 0, 0, 0};
 	size_t n;
 
 	if (!len || p[0] != '{' || !scan_object(&s, top, NR_TOP) || s.pos != len)
@@ -519,7 +538,8 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info,
 		key_add(key, p, top[F_NAME].v);
 	} else if (token_is(p, &top[F_TYPE], "\"relation\"") &&
 		   is_string_value(p, &top[F_FROM]) &&
-		   is_string_value(p, &top[F_RELTYPE]) && is_string_value(p, &top[F_TO])) {
+		   is_string_value(p, &top[F_RELTYPE]) &&
+		   is_string_value(p, &top[F_TO])) {
 		info->kind = ENTRY_RELATION;
 		buf_addstr(key, "[\"relation\"");
 		key_add(key, p, top[F_FROM].v);
@@ -576,7 +596,8 @@ int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed)
 	v = xmalloc((len / 2 + 1) * sizeof(*v));
 	for (i = off + 1, end = off + len - 1; i < end;) {
 		const char *q;
-		if (text->buf[i] != '"' || !(q = memchr(text->buf + i + 1, '"', end - i - 1))) {
+		if (text->buf[i] != '"' ||
+		    !(q = memchr(text->buf + i + 1, '"', end - i - 1))) {
 			free(v);
 			return 0;
 		}

@@ -33,8 +33,7 @@ struct scan_info {
  * (see entry.h) appended to key. 0 when the general path must decide; key
  * is then left as it was.
  */
-int scan_canonical(const char *text, size_t len, struct scan_info *info,
-		   struct buf *key);
+int scan_canonical(const char *text, size_t len, struct scan_info *info, struct buf *key);
 
 /*
  * Sort and deduplicate the array of plain strings (no escapes) at
