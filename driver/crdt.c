@@ -116,42 +116,42 @@ static struct entry *rebuild_entity(cJSON *w, const struct strset *obs,
 	return e;
 }
 
-/* The join of two present entities that differ; w is the winner. */
-static struct entry *join_entities(const struct entry *w, const struct entry *l,
-				   const struct strset *extra_removed)
+static void strset_push(struct strset *s, const char *x)
 {
-	cJSON *tw = entry_to_json(w), *tl = entry_to_json(l);
+	if (s->nr == s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 16;
+		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+	}
+	s->v[s->nr++] = x;
+}
+
+/*
+ * The join of two present entities that differ, from their trees: tw is
+ * the winner's (taken over), tl the loser's (borrowed). extra_removed, if
+ * not NULL, lists observations the three-way rule removes as well.
+ */
+static struct entry *join_entity_trees(cJSON *tw, const cJSON *tl,
+				       const struct strset *extra_removed)
+{
 	struct strset all = {0}, rem = {0}, vis = {0};
 	struct entry *e;
 
 	strset_add_array(&all, observations_of(tw));
-	strset_add_array(&all, observations_of(tl));
+	strset_add_array(&all, observations_of((cJSON *)tl));
 	strset_add_array(&rem, removed_of(tw));
-	strset_add_array(&rem, removed_of(tl));
-	if (extra_removed)
-		for (size_t i = 0; i < extra_removed->nr; i++) {
-			if (rem.nr == rem.alloc) {
-				rem.alloc = rem.alloc ? 2 * rem.alloc : 16;
-				rem.v = xrealloc(rem.v, rem.alloc * sizeof(*rem.v));
-			}
-			rem.v[rem.nr++] = extra_removed->v[i];
-		}
+	strset_add_array(&rem, removed_of((cJSON *)tl));
+	for (size_t i = 0; extra_removed && i < extra_removed->nr; i++)
+		strset_push(&rem, extra_removed->v[i]);
 	strset_finish(&all);
 	strset_finish(&rem);
 	for (size_t i = 0; i < all.nr; i++)
-		if (!strset_has(&rem, all.v[i])) {
-			if (vis.nr == vis.alloc) {
-				vis.alloc = vis.alloc ? 2 * vis.alloc : 16;
-				vis.v = xrealloc(vis.v, vis.alloc * sizeof(*vis.v));
-			}
-			vis.v[vis.nr++] = all.v[i];
-		}
+		if (!strset_has(&rem, all.v[i]))
+			strset_push(&vis, all.v[i]);
 	/*
 	 * The strings are borrowed from tw and tl; rebuild_entity copies them
-	 * into new arrays before the old ones are replaced, and tl outlives it.
+	 * into new arrays before the old ones are replaced.
 	 */
 	e = rebuild_entity(tw, &vis, &rem);
-	cJSON_Delete(tl);
 	free(all.v);
 	free(rem.v);
 	free(vis.v);
@@ -173,8 +173,12 @@ struct entry *crdt_join(const struct entry *a, const struct entry *b)
 		w = b;
 		l = a;
 	}
-	if (w->kind == ENTRY_ENTITY && l->kind == ENTRY_ENTITY)
-		return join_entities(w, l, NULL);
+	if (w->kind == ENTRY_ENTITY && l->kind == ENTRY_ENTITY) {
+		cJSON *tl = entry_to_json(l);
+		struct entry *e = join_entity_trees(entry_to_json(w), tl, NULL);
+		cJSON_Delete(tl);
+		return e;
+	}
 	return entry_ref((struct entry *)w);
 }
 
@@ -205,28 +209,25 @@ struct entry *crdt_merge3(const struct entry *o, const struct entry *a,
 		strset_finish(&in_b);
 		cJSON_ArrayForEach(c, observations_of(to))
 		{
-			if (strset_has(&in_a, c->valuestring) &&
-			    strset_has(&in_b, c->valuestring))
-				continue;
-			if (gone.nr == gone.alloc) {
-				gone.alloc = gone.alloc ? 2 * gone.alloc : 16;
-				gone.v = xrealloc(gone.v, gone.alloc * sizeof(*gone.v));
-			}
-			gone.v[gone.nr++] = c->valuestring;
+			if (!strset_has(&in_a, c->valuestring) ||
+			    !strset_has(&in_b, c->valuestring))
+				strset_push(&gone, c->valuestring);
 		}
-		if (!gone.nr) {
-			r = crdt_join(a, b);
+		/* Each tree is parsed once; the winner's is taken over. */
+		if (entry_equal(a, b) && !gone.nr) {
+			r = entry_ref((struct entry *)a);
+			cJSON_Delete(ta);
 		} else if (entry_cmp_version(a, b) >= 0) {
-			r = join_entities(a, b, &gone);
+			r = join_entity_trees(ta, tb, &gone);
 		} else {
-			r = join_entities(b, a, &gone);
+			r = join_entity_trees(tb, ta, &gone);
+			tb = ta;
 		}
+		cJSON_Delete(tb);
 		free(in_a.v);
 		free(in_b.v);
 		free(gone.v);
 		cJSON_Delete(to);
-		cJSON_Delete(ta);
-		cJSON_Delete(tb);
 		return r;
 	}
 	return crdt_join(a, b);
