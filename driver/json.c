@@ -86,41 +86,6 @@ static void put_utf8(struct buf *b, unsigned cp)
 	buf_add(b, s, n);
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes available), or 0
- * when it is not valid (overlong forms, surrogates and values above
- * U+10FFFF are invalid).
- */
-size_t json_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && s[1] < 0xA0)
-			return 0;
-		if (c == 0xED && s[1] >= 0xA0)
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-		    (s[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && s[1] < 0x90)
-			return 0;
-		if (c == 0xF4 && s[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 /* Decode the string starting at the opening quote into p->scratch. */
 static int parse_string(struct parser *p)
 {
@@ -678,13 +643,28 @@ static const char *const ranked_names[] = {
 
 int json_key_rank_n(const char *name, size_t len)
 {
-	static const size_t lens[] = {4, 2, 4, 10, 4, 2, 12, 7, 12, 4, 9, 7, 9, 7, 20};
+	/*
+	 * The ranked names of each length, as rank + 1 (0 ends a row), so
+	 * that the lookup, which runs for every member read, compares little.
+	 */
+	static const unsigned char by_len[21][5] = {
+		[2] = {1 + 1, 5 + 1},
+		[4] = {0 + 1, 2 + 1, 4 + 1, 9 + 1},
+		[7] = {7 + 1, 11 + 1, 13 + 1},
+		[9] = {10 + 1, 12 + 1},
+		[10] = {3 + 1},
+		[12] = {6 + 1, 8 + 1},
+		[20] = {14 + 1},
+	};
 
 	if (len == 14 && !memcmp(name, "_crdt_metadata", 14))
 		return RANK_METADATA;
-	for (size_t i = 0; i < sizeof(lens) / sizeof(*lens); i++)
-		if (lens[i] == len && !memcmp(name, ranked_names[i], len))
-			return (int)i;
+	if (len < sizeof(by_len) / sizeof(*by_len))
+		for (int i = 0; by_len[len][i]; i++) {
+			int r = by_len[len][i] - 1;
+			if (!memcmp(name, ranked_names[r], len))
+				return r;
+		}
 	return RANK_OTHER;
 }
 

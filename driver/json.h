@@ -78,10 +78,39 @@ void json_write_string(struct buf *out, const char *s);
 int json_key_cmp(const char *a, const char *b);
 
 /*
- * Length of the valid UTF-8 sequence at s (n bytes available), or 0 when it
- * is not valid UTF-8 (overlong forms, surrogates, values above U+10FFFF).
+ * Length of the valid UTF-8 sequence at s (at most n bytes available), or 0
+ * when it is not valid (overlong forms, surrogates and values above
+ * U+10FFFF are invalid).
  */
-size_t json_utf8_len(const unsigned char *s, size_t n);
+static inline size_t json_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xE0 && s[1] < 0xA0)
+			return 0;
+		if (c == 0xED && s[1] >= 0xA0)
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+		    (s[3] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xF0 && s[1] < 0x90)
+			return 0;
+		if (c == 0xF4 && s[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
 
 /* A new cJSON_Raw number item holding the decimal text of v. */
 cJSON *json_new_int(long long v);
