@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "scan.h"
 
 /* A sorted list of distinct strings, borrowed from cJSON trees. */
 struct strset {
@@ -158,6 +159,170 @@ static struct entry *join_entity_trees(cJSON *tw, const cJSON *tl,
 	return e;
 }
 
+/*
+ * The same joins on the canonical texts, without trees: the common case of
+ * observations without escapes. The result is checked by the fast reader,
+ * so anything unexpected falls back to the tree path (these return NULL).
+ */
+struct strs {
+	struct scan_str *v;
+	size_t nr;
+};
+
+static int split(const char *text, size_t off, size_t len, struct strs *s)
+{
+	s->v = xmalloc((len / 2 + 1) * sizeof(*s->v));
+	s->nr = 0;
+	return !len || scan_split_strings(text, off, len, s->v, &s->nr);
+}
+
+static int entity_sets(const struct entry *e, struct scan_sets *ss, struct strs *obs,
+		       struct strs *rem)
+{
+	int ok = scan_entity_sets(e->text, e->text_len, ss);
+
+	ok = split(e->text, ss->obs_off, ok ? ss->obs_len : 0, obs) && ok;
+	ok = split(e->text, ss->rem_off, ok ? ss->rem_len : 0, rem) && ok;
+	return ok;
+}
+
+/* out = a | b, both sorted and unique. */
+static void strs_union(const struct strs *a, const struct strs *b, struct strs *out)
+{
+	size_t i = 0, j = 0;
+
+	out->v = xmalloc((a->nr + b->nr + 1) * sizeof(*out->v));
+	out->nr = 0;
+	while (i < a->nr || j < b->nr) {
+		int c = i == a->nr   ? 1
+			: j == b->nr ? -1
+				     : scan_str_cmp(&a->v[i], &b->v[j]);
+		out->v[out->nr++] = c <= 0 ? a->v[i] : b->v[j];
+		i += c <= 0;
+		j += c >= 0;
+	}
+}
+
+static int strs_has(const struct strs *s, const struct scan_str *x)
+{
+	return s->nr && bsearch(x, s->v, s->nr, sizeof(*s->v),
+				(int (*)(const void *, const void *))scan_str_cmp);
+}
+
+static void add_strs(struct buf *out, const struct strs *s)
+{
+	buf_addch(out, '[');
+	for (size_t i = 0; i < s->nr; i++) {
+		if (i)
+			buf_addch(out, ',');
+		buf_addch(out, '"');
+		buf_add(out, s->v[i].p, s->v[i].n);
+		buf_addch(out, '"');
+	}
+	buf_addch(out, ']');
+}
+
+static struct entry *join_entity_text(const struct entry *w, const struct entry *l,
+				      const struct strs *extra)
+{
+	struct scan_sets sw, sl;
+	struct strs wo = {0}, wr = {0}, lo = {0}, lr = {0}, all = {0}, rem = {0},
+		    rem2 = {0}, vis = {0};
+	struct buf out = BUF_INIT;
+	struct entry *e = NULL;
+	const char *t = w->text;
+
+	if (!entity_sets(w, &sw, &wo, &wr) || !entity_sets(l, &sl, &lo, &lr))
+		goto done;
+	strs_union(&wo, &lo, &all);
+	strs_union(&wr, &lr, &rem);
+	if (extra) {
+		strs_union(&rem, extra, &rem2);
+		free(rem.v);
+		rem = rem2;
+		rem2.v = NULL;
+	}
+	vis.v = xmalloc((all.nr + 1) * sizeof(*vis.v));
+	for (size_t i = 0; i < all.nr; i++)
+		if (!strs_has(&rem, &all.v[i]))
+			vis.v[vis.nr++] = all.v[i];
+	if (rem.nr && !sw.rem_len && !sw.meta_close)
+		goto done; /* no metadata to hold the list: the tree path adds it */
+
+	buf_grow(&out, w->text_len + l->text_len);
+	buf_add(&out, t, sw.obs_off);
+	add_strs(&out, &vis);
+	size_t after_obs = sw.obs_off + sw.obs_len;
+	if (sw.rem_len) {
+		buf_add(&out, t + after_obs, sw.rem_off - after_obs);
+		add_strs(&out, &rem);
+		buf_add(&out, t + sw.rem_off + sw.rem_len,
+			w->text_len - sw.rem_off - sw.rem_len);
+	} else if (rem.nr) {
+		buf_add(&out, t + after_obs, sw.meta_close - after_obs);
+		buf_addstr(&out, t[sw.meta_close - 1] == '{'
+					 ? "\"removed_observations\":"
+					 : ",\"removed_observations\":");
+		add_strs(&out, &rem);
+		buf_add(&out, t + sw.meta_close, w->text_len - sw.meta_close);
+	} else {
+		buf_add(&out, t + after_obs, w->text_len - after_obs);
+	}
+	e = entry_read_canonical(out.buf, out.len);
+	if (e) {
+		e->text = buf_detach(&out, &e->text_len);
+		e->owns_text = 1;
+		e->raw = NULL;
+		e->raw_len = 0;
+	}
+done:
+	buf_release(&out);
+	free(wo.v);
+	free(wr.v);
+	free(lo.v);
+	free(lr.v);
+	free(all.v);
+	free(rem.v);
+	free(vis.v);
+	return e;
+}
+
+/*
+ * The three-way entity merge on texts: the observations of o that a or b
+ * dropped are removed. NULL when the tree path must do it.
+ */
+static struct entry *merge3_entity_text(const struct entry *o, const struct entry *a,
+					const struct entry *b)
+{
+	struct scan_sets so, sa, sb;
+	struct strs oo, orm, ao, arm, bo, brm, gone = {0};
+	struct entry *e = NULL;
+	int ok = entity_sets(o, &so, &oo, &orm);
+
+	ok = entity_sets(a, &sa, &ao, &arm) && ok;
+	ok = entity_sets(b, &sb, &bo, &brm) && ok;
+	if (ok) {
+		gone.v = xmalloc((oo.nr + 1) * sizeof(*gone.v));
+		for (size_t i = 0; i < oo.nr; i++)
+			if (!strs_has(&ao, &oo.v[i]) || !strs_has(&bo, &oo.v[i]))
+				gone.v[gone.nr++] = oo.v[i];
+		if (!gone.nr && entry_equal(a, b))
+			e = entry_ref((struct entry *)a);
+		else if (entry_cmp_version(a, b) >= 0)
+			e = join_entity_text(a, b, &gone);
+		else
+			e = join_entity_text(b, a, &gone);
+	}
+	free(oo.v);
+	free(orm.v);
+	free(ao.v);
+	free(arm.v);
+	free(bo.v);
+	free(brm.v);
+	free(gone.v);
+	return e;
+}
+
 struct entry *crdt_join(const struct entry *a, const struct entry *b)
 {
 	const struct entry *w, *l;
@@ -174,6 +339,9 @@ struct entry *crdt_join(const struct entry *a, const struct entry *b)
 		l = a;
 	}
 	if (w->kind == ENTRY_ENTITY && l->kind == ENTRY_ENTITY) {
+		struct entry *fast = join_entity_text(w, l, NULL);
+		if (fast)
+			return fast;
 		cJSON *tl = entry_to_json(l);
 		struct entry *e = join_entity_trees(entry_to_json(w), tl, NULL);
 		cJSON_Delete(tl);
@@ -197,6 +365,9 @@ struct entry *crdt_merge3(const struct entry *o, const struct entry *a,
 	if (!a || !b)
 		return entry_ref((struct entry *)(a ? a : b));
 	if (live_entity(o) && live_entity(a) && live_entity(b)) {
+		struct entry *fast = merge3_entity_text(o, a, b);
+		if (fast)
+			return fast;
 		cJSON *to = entry_to_json(o), *ta = entry_to_json(a),
 		      *tb = entry_to_json(b);
 		struct strset in_a = {0}, in_b = {0}, gone = {0};

@@ -571,22 +571,93 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf
 	return 1;
 }
 
-struct strspan {
-	const char *p;
-	size_t n; /* inside the quotes */
-};
+#define strspan scan_str
 
-static int cmp_strspan(const void *x, const void *y)
+int scan_str_cmp(const struct scan_str *a, const struct scan_str *b)
 {
-	const struct strspan *a = x, *b = y;
 	int c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
 
 	return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
+static int cmp_strspan(const void *x, const void *y)
+{
+	return scan_str_cmp(x, y);
+}
+
+int scan_split_strings(const char *text, size_t off, size_t len, struct scan_str *v,
+		       size_t *nr)
+{
+	size_t n = 0, i, end;
+
+	if (len < 2 || text[off] != '[' || memchr(text + off, '\\', len))
+		return 0;
+	for (i = off + 1, end = off + len - 1; i < end;) {
+		const char *q;
+		if (text[i] != '"' || !(q = memchr(text + i + 1, '"', end - i - 1)))
+			return 0;
+		v[n].p = text + i + 1;
+		v[n].n = (size_t)(q - v[n].p);
+		n++;
+		i = (size_t)(q - text) + 1;
+		if (i < end) {
+			if (text[i] != ',')
+				return 0;
+			i++;
+		}
+	}
+	*nr = n;
+	return 1;
+}
+
+int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
+{
+#define FIELD(s)                                                                         \
+	{                                                                                \
+		s, sizeof(s) - 1, {0, 0}, 0, NULL, 0                                     \
+	}
+	struct field meta[NR_META] = {
+		[M_HOST] = FIELD("host"),
+		[M_TIME] = FIELD("timestamp"),
+		[M_VERSION] = FIELD("version"),
+		[M_UID] = FIELD("unique_id"),
+		[M_DELETED] = FIELD("deleted"),
+		[M_REMOVED] = FIELD("removed_observations"),
+	};
+	struct field top[NR_TOP] = {
+		[F_TYPE] = FIELD("type"),
+		[F_ID] = FIELD("id"),
+		[F_NAME] = FIELD("name"),
+		[F_FROM] = FIELD("from"),
+		[F_RELTYPE] = FIELD("relationType"),
+		[F_TO] = FIELD("to"),
+		[F_OBS] = FIELD("observations"),
+		[F_META] = {"_crdt_metadata", 14, {0, 0}, 0, meta, NR_META},
+	};
+#undef FIELD
+	struct scanner s = {text, len, 0, 0, 0};
+
+	memset(sets, 0, sizeof(*sets));
+	if (!len || text[0] != '{' || !scan_object(&s, top, NR_TOP) || s.pos != len ||
+	    !top[F_OBS].found || text[top[F_OBS].v.off] != '[')
+		return 0;
+	sets->obs_off = top[F_OBS].v.off;
+	sets->obs_len = top[F_OBS].v.len;
+	if (top[F_META].found) {
+		if (text[top[F_META].v.off] != '{')
+			return 0;
+		sets->meta_close = top[F_META].v.off + top[F_META].v.len - 1;
+		if (meta[M_REMOVED].found) {
+			sets->rem_off = meta[M_REMOVED].v.off;
+			sets->rem_len = meta[M_REMOVED].v.len;
+		}
+	}
+	return 1;
+}
+
 int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed)
 {
-	struct strspan *v;
+	struct scan_str *v;
 	size_t n = 0, k = 0, i, end;
 	struct buf out = BUF_INIT;
 

@@ -43,4 +43,31 @@ int scan_canonical(const char *text, size_t len, struct scan_info *info, struct 
  */
 int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed);
 
+/* A string of a canonical array, without its quotes. */
+struct scan_str {
+	const char *p;
+	size_t n;
+};
+
+/* Byte order of two strings (the order of entity observations). */
+int scan_str_cmp(const struct scan_str *a, const struct scan_str *b);
+
+/*
+ * The strings of the canonical array text[off..off+len) into v (room for
+ * len / 2 entries is always enough), their count into *nr. Returns 0 when
+ * it is not an array of strings without escapes.
+ */
+int scan_split_strings(const char *text, size_t off, size_t len, struct scan_str *v,
+		       size_t *nr);
+
+/* Where an entity's observation sets stand in its canonical text. */
+struct scan_sets {
+	size_t obs_off, obs_len; /* the "observations" array */
+	size_t rem_off, rem_len; /* "removed_observations"; rem_len 0 if none */
+	size_t meta_close;	 /* the metadata's closing brace; 0 if none */
+};
+
+/* Fill sets for a canonical entity's text; 0 when it is not one. */
+int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets);
+
 #endif
