@@ -171,7 +171,15 @@ struct strs {
 
 static int split(const char *text, size_t off, size_t len, struct strs *s)
 {
-	s->v = xmalloc((len / 2 + 1) * sizeof(*s->v));
+	size_t quotes = 0;
+	const char *p = text + off, *end = p + len;
+
+	/* Room for one string per two quotes: no escapes, or the split fails. */
+	while ((p = memchr(p, '"', (size_t)(end - p)))) {
+		quotes++;
+		p++;
+	}
+	s->v = xmalloc((quotes / 2 + 1) * sizeof(*s->v));
 	s->nr = 0;
 	return !len || scan_split_strings(text, off, len, s->v, &s->nr);
 }
