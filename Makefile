@@ -97,7 +97,8 @@ format:
 	clang-format -i driver/*.c driver/*.h tests/unit/*.c
 
 lint:
-	shellcheck -s sh install/*.sh tests/*.sh
+	shellcheck -s sh install/*.sh tests/*.sh tests/bench/*.sh
+	shellcheck .ci/run
 	clang-format --dry-run --Werror driver/*.c driver/*.h
 
 # The integration scenarios with the driver running under valgrind.
