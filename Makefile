@@ -48,11 +48,11 @@ $(BUILD)/obj:
 	mkdir -p $@
 
 $(PROG): $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(CJSON_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(CJSON_LIBS) -pthread
 
 $(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_OBJS) $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -Wno-missing-prototypes -Idriver \
-		$(LDFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) $(CRITERION_LIBS) $(CJSON_LIBS)
+		$(LDFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) $(CRITERION_LIBS) $(CJSON_LIBS) -pthread
 
 deps:
 	@sh install/deps.sh build test

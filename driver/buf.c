@@ -91,6 +91,11 @@ void buf_addstr(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+void buf_addbuf(struct buf *b, const struct buf *other)
+{
+	buf_add(b, other->buf, other->len);
+}
+
 void buf_addch(struct buf *b, char c)
 {
 	buf_grow(b, 1);

@@ -32,6 +32,7 @@ void buf_reset(struct buf *b);
 void buf_setlen(struct buf *b, size_t len);
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_addstr(struct buf *b, const char *s);
+void buf_addbuf(struct buf *b, const struct buf *other);
 void buf_addch(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);

@@ -511,6 +511,13 @@ void crdt_merge3_sets(const struct entry_set *o, const struct entry_set *a,
 
 	while (i < o->nr || j < a->nr || k < b->nr) {
 		const struct entry *min = NULL, *eo = NULL, *ea = NULL, *eb = NULL;
+		/* Most keys: the same entry in all three (shared when read). */
+		if (i < o->nr && j < a->nr && k < b->nr && o->v[i] == a->v[j] &&
+		    o->v[i] == b->v[k]) {
+			entry_set_append(out, entry_ref(o->v[i]));
+			i++, j++, k++;
+			continue;
+		}
 		if (i < o->nr)
 			min = o->v[i];
 		if (j < a->nr && (!min || entry_cmp_key(a->v[j], min) < 0))

@@ -414,7 +414,7 @@ static struct entry *entry_alloc(const char *key, size_t key_len, const char *ho
 	struct entry *e = xmalloc(sizeof(*e) + key_len + host_len + 2);
 
 	memset(e, 0, sizeof(*e));
-	e->refs = 1;
+	atomic_init(&e->refs, 1);
 	memcpy(e->key, key, key_len);
 	e->key[key_len] = '\0';
 	e->key_len = key_len;
@@ -628,13 +628,13 @@ cJSON *entry_to_json(const struct entry *e)
 struct entry *entry_ref(struct entry *e)
 {
 	if (e)
-		e->refs++;
+		atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
 	return e;
 }
 
 void entry_unref(struct entry *e)
 {
-	if (!e || --e->refs)
+	if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	if (e->owns_text)
 		free((char *)e->text);

@@ -24,6 +24,7 @@
 #define ENTRY_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,7 @@ struct stamp {
 #define STAMP_NONE INT64_MIN
 
 struct entry {
-	unsigned refs;
+	atomic_uint refs; /* atomic: the sides of a merge are read on two threads */
 	enum entry_kind kind;
 	unsigned deleted : 1;	/* _crdt_metadata.deleted is true: a tombstone */
 	unsigned owns_text : 1; /* text was allocated for this entry */

@@ -3,6 +3,7 @@
  * as git calls it) and the subcommands; the only place that exits.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,28 @@ out:
 	buf_release(&file);
 }
 
+/* Reading one side of a merge, possibly on its own thread. */
+struct side_job {
+	struct memfile *mf;
+	const char *path;
+	const struct memfile *base;
+	struct buf err;
+	int ret;
+};
+
+static void load_side(struct side_job *job)
+{
+	job->ret = memfile_load_with_base(job->mf, job->path, job->base, &job->err);
+	if (!job->ret && job->base)
+		memfile_drop_bytes(job->mf);
+}
+
+static void *load_side_thread(void *job)
+{
+	load_side(job);
+	return NULL;
+}
+
 static int cmd_merge(int argc, char **argv)
 {
 	struct memfile mf[3] = {MEMFILE_INIT, MEMFILE_INIT, MEMFILE_INIT};
@@ -166,16 +189,33 @@ static int cmd_merge(int argc, char **argv)
 		return usage_error("%s",
 				   "a merge takes BASE OURS THEIRS [MARKER-SIZE [PATH]]");
 	path = argc == 5 ? argv[4] : argv[1];
+	/*
+	 * The base first; then ours and theirs at once (theirs on a second
+	 * thread), both sharing the base's entries where they are unchanged.
+	 */
+	struct side_job jobs[3];
 	for (int i = 0; i < 3; i++) {
-		buf_reset(&err);
-		/* ours and theirs share the base's entries where unchanged */
-		if (memfile_load_with_base(&mf[i], argv[i], i && !bad ? &mf[0] : NULL,
-					   &err)) {
-			error("'%s' (%s): %s", path, side_names[i], err.buf);
+		jobs[i].mf = &mf[i];
+		jobs[i].path = argv[i];
+		jobs[i].base = i ? &mf[0] : NULL;
+		buf_init(&jobs[i].err, 0);
+	}
+	load_side(&jobs[0]);
+	if (jobs[0].ret)
+		jobs[1].base = jobs[2].base = NULL; /* still check them, to say all */
+	pthread_t thread;
+	int threaded = !pthread_create(&thread, NULL, load_side_thread, &jobs[2]);
+	load_side(&jobs[1]);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		load_side(&jobs[2]);
+	for (int i = 0; i < 3; i++) {
+		if (jobs[i].ret) {
+			error("'%s' (%s): %s", path, side_names[i], jobs[i].err.buf);
 			bad = 1;
-		} else if (i) {
-			memfile_drop_bytes(&mf[i]);
 		}
+		buf_release(&jobs[i].err);
 	}
 	memfile_drop_bytes(&mf[0]);
 	if (bad) {

@@ -1,14 +1,14 @@
 /*
  * Reading, writing and atomically replacing memory files (see memfile.h).
  */
-#define _XOPEN_SOURCE	700 /* realpath */
-#define _DEFAULT_SOURCE	    /* MAP_POPULATE on Linux */
+#define _GNU_SOURCE /* realpath, MAP_POPULATE and fallocate on Linux */
 #include "memfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,20 +154,47 @@ static int parse_array(struct memfile *mf, const char *data, size_t len, size_t 
 	return 0;
 }
 
-static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
-		       struct cursor *cur, struct buf *err)
-{
-	struct buf why = BUF_INIT;
-	size_t pos = 0;
+/*
+ * Reading line by line: JSON lines, or an array in the canonical layout
+ * (one element a line, each followed by ',' but the last). Large files are
+ * read in two halves at once, one on another thread; the halves are plain
+ * ranges of whole lines, so they need nothing from each other.
+ */
+struct lines_job {
+	const char *data;   /* the whole file, for positions in messages */
+	size_t start, stop; /* whole lines */
+	int array;	    /* canonical array lines */
+	int last;	    /* the range ends with the array's last element */
+	struct cursor cur;
+	struct entry_set set;
+	struct buf err;
+	int ret; /* 0; -1 bad input (err says why); 1 not that layout */
+};
 
+static void lines_fail(struct lines_job *job, size_t offset, const char *msg)
+{
+	add_position(&job->err, job->data, offset);
+	buf_addstr(&job->err, msg);
+	job->ret = -1;
+}
+
+static void parse_lines(struct lines_job *job)
+{
+	const char *data = job->data;
+	size_t pos = job->start, len = job->stop;
+	struct buf why = BUF_INIT;
+	struct cursor *cur = &job->cur;
+
+	job->ret = 0;
 	while (pos < len) {
 		const struct entry *c = candidate(cur);
 		struct entry *e;
 
 		/* The common case first: the line is the base's record, verbatim. */
-		if (c && c->raw_len < len - pos && data[pos + c->raw_len] == '\n' &&
+		if (!job->array && c && c->raw_len < len - pos &&
+		    data[pos + c->raw_len] == '\n' &&
 		    !memcmp(data + pos, c->raw, c->raw_len)) {
-			entry_set_append(&mf->set, entry_ref((struct entry *)c));
+			entry_set_append(&job->set, entry_ref((struct entry *)c));
 			cur->j++;
 			pos += c->raw_len + 1;
 			continue;
@@ -180,28 +207,125 @@ static int parse_jsonl(struct memfile *mf, const char *data, size_t len,
 			start++;
 		while (stop > start && is_ws(data[stop - 1]))
 			stop--;
-		if (start == stop)
+		if (job->array) {
+			int final = job->last && pos >= len;
+			if (start == stop ||
+			    (stop > start && (data[stop - 1] == ',') == final)) {
+				job->ret = 1;
+				break;
+			}
+			if (!final)
+				stop--;
+		} else if (start == stop) {
 			continue; /* blank line */
+		}
 		if (c && c->raw_len == stop - start &&
 		    !memcmp(data + start, c->raw, c->raw_len)) {
-			entry_set_append(&mf->set, entry_ref((struct entry *)c));
+			entry_set_append(&job->set, entry_ref((struct entry *)c));
 			cur->j++;
 			continue;
 		}
-		if (data[start] != '{')
-			return bad(mf, err, data, start,
-				   "expected '{' (one JSON object per line)");
-		size_t at = 0;
-		e = entry_read(data + start, stop - start, &why, &at);
-		if (!e) {
-			bad(mf, err, data, start + at, why.buf);
-			buf_release(&why);
-			return -1;
+		if (job->array) {
+			e = entry_read_canonical(data + start, stop - start);
+			if (!e) {
+				job->ret = 1; /* the general reader will say more */
+				break;
+			}
+		} else {
+			size_t at = 0;
+			if (data[start] != '{') {
+				lines_fail(job, start,
+					   "expected '{' (one JSON object per line)");
+				break;
+			}
+			e = entry_read(data + start, stop - start, &why, &at);
+			if (!e) {
+				lines_fail(job, start + at, why.buf);
+				break;
+			}
 		}
 		resync(cur, e);
-		entry_set_append(&mf->set, e);
+		entry_set_append(&job->set, e);
 	}
-	return 0;
+	buf_release(&why);
+}
+
+static void *parse_lines_thread(void *job)
+{
+	parse_lines(job);
+	return NULL;
+}
+
+#define SPLIT_AT (4u << 20) /* read files above 4 MiB in two halves */
+
+/*
+ * Read data[start..stop) as lines into mf->set, in two halves when large.
+ * Returns 0, -1 (err says why) or 1 when the file is not in that layout.
+ */
+static int read_lines(struct memfile *mf, const char *data, size_t start, size_t stop,
+		      int array, const struct cursor *cur, struct buf *err)
+{
+	struct lines_job job[2];
+	size_t mid = stop;
+	int n = 1, ret = 0;
+	pthread_t thread;
+	int threaded = 0;
+
+	if (stop - start > SPLIT_AT) {
+		const char *nl = memchr(data + start + (stop - start) / 2, '\n',
+					stop - start - (stop - start) / 2);
+		if (nl && (size_t)(nl - data) + 1 < stop) {
+			mid = (size_t)(nl - data) + 1;
+			n = 2;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		memset(&job[i], 0, sizeof(job[i]));
+		job[i].data = data;
+		job[i].start = i ? mid : start;
+		job[i].stop = i || n == 1 ? stop : mid;
+		job[i].array = array;
+		job[i].last = i == n - 1;
+		job[i].cur = *cur;
+		buf_init(&job[i].err, 0);
+	}
+	if (n == 2)
+		threaded = !pthread_create(&thread, NULL, parse_lines_thread, &job[1]);
+	parse_lines(&job[0]);
+	if (n == 2) {
+		if (threaded)
+			pthread_join(thread, NULL);
+		else
+			parse_lines(&job[1]);
+	}
+	for (int i = 0; i < n && !ret; i++)
+		ret = job[i].ret;
+	for (int i = 0; i < n; i++) {
+		if (ret == -1 && job[i].ret == -1 && !err->len)
+			buf_addbuf(err, &job[i].err);
+		if (!ret)
+			for (size_t k = 0; k < job[i].set.nr; k++)
+				entry_set_append(&mf->set, entry_ref(job[i].set.v[k]));
+		entry_set_release(&job[i].set);
+		buf_release(&job[i].err);
+	}
+	return ret;
+}
+
+/* Where the elements of an array in the canonical layout stand. */
+static int canonical_array_lines(const char *data, size_t len, size_t pos, size_t *start,
+				 size_t *stop)
+{
+	size_t q = len;
+
+	while (q > pos && is_ws(data[q - 1]))
+		q--;
+	if (pos + 2 >= q || data[pos + 1] != '\n' || data[q - 1] != ']' ||
+	    data[q - 2] != '\n' || q - 2 <= pos + 2)
+		return 0;
+	*start = pos + 2;
+	*stop = q - 1;
+	return 1;
 }
 
 static int parse_data(struct memfile *mf, const struct memfile *base, struct buf *err)
@@ -218,11 +342,18 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 	if (pos == len)
 		return 0;
 	if (data[pos] == '[') {
+		size_t start, stop;
 		mf->format = MEMFILE_ARRAY;
-		ret = parse_array(mf, data, len, pos, &cur, err);
+		ret = 1;
+		if (canonical_array_lines(data, len, pos, &start, &stop))
+			ret = read_lines(mf, data, start, stop, 1, &cur, err);
+		if (ret == 1) {
+			entry_set_release(&mf->set);
+			ret = parse_array(mf, data, len, pos, &cur, err);
+		}
 	} else if (data[pos] == '{') {
 		mf->format = MEMFILE_JSONL;
-		ret = parse_jsonl(mf, data, len, &cur, err);
+		ret = read_lines(mf, data, 0, len, 0, &cur, err);
 	} else {
 		return bad(mf, err, data, pos,
 			   "expected a JSON array or JSON lines (one object per line)");
@@ -583,6 +714,14 @@ static void fill_set(int fd, const void *ctx, int *failed)
 			n = 0;                                                           \
 	} while (0)
 
+#ifdef __linux__
+	/* Reserving the space first makes large writes faster; best effort. */
+	off_t total = array ? 3 : 0;
+	for (size_t i = 0; i < set->nr; i++)
+		total += (off_t)set->v[i]->text_len + 1 + array;
+	if (total > (1 << 20))
+		(void)fallocate(fd, 0, 0, total);
+#endif
 	if (array)
 		PUT(set->nr ? "[\n" : "[]\n", set->nr ? 2 : 3);
 	for (size_t i = 0; i < set->nr; i++) {
@@ -597,6 +736,11 @@ static void fill_set(int fd, const void *ctx, int *failed)
 #undef PUT
 	if (n)
 		flush_iov(fd, iov, n, failed);
+#ifdef __linux__
+	/* The size reserved must be the size written; make sure of it. */
+	if (!*failed && total > (1 << 20) && lseek(fd, 0, SEEK_CUR) != total)
+		*failed = EIO;
+#endif
 }
 
 int memfile_write(const char *path, const struct entry_set *set, enum memfile_format fmt,
