@@ -203,8 +203,11 @@ static int cmd_merge(int argc, char **argv)
 	load_side(&jobs[0]);
 	if (jobs[0].ret)
 		jobs[1].base = jobs[2].base = NULL; /* still check them, to say all */
+	/* A thread pays for itself only on larger files. */
+	struct stat st;
+	int big = !stat(argv[2], &st) && st.st_size > (1 << 20);
 	pthread_t thread;
-	int threaded = !pthread_create(&thread, NULL, load_side_thread, &jobs[2]);
+	int threaded = big && !pthread_create(&thread, NULL, load_side_thread, &jobs[2]);
 	load_side(&jobs[1]);
 	if (threaded)
 		pthread_join(thread, NULL);
