@@ -86,6 +86,33 @@ static void put_utf8(struct buf *b, unsigned cp)
 	buf_add(b, s, n);
 }
 
+/*
+ * The code point of the \\u escape at *i (a surrogate pair counts as one),
+ * moving *i past it. U+0000 is refused: cJSON strings end at NUL.
+ */
+static int u_escape(struct parser *p, size_t *i, unsigned *cp)
+{
+	const char *t = p->text;
+	size_t at = *i;
+	unsigned lo;
+
+	if (at + 6 > p->len || hex4(t + at + 2, cp))
+		return fail(p, at, "invalid \\u escape");
+	if (*cp >= 0xDC00 && *cp <= 0xDFFF)
+		return fail(p, at, "lone low surrogate in \\u escape");
+	if (*cp >= 0xD800 && *cp <= 0xDBFF) {
+		if (at + 12 > p->len || t[at + 6] != '\\' || t[at + 7] != 'u' ||
+		    hex4(t + at + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+			return fail(p, at, "lone high surrogate in \\u escape");
+		*cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
+		at += 6;
+	}
+	if (*cp == 0)
+		return fail(p, at, "\\u0000 in a string is not supported");
+	*i = at + 6;
+	return 0;
+}
+
 /* Decode the string starting at the opening quote into p->scratch. */
 static int parse_string(struct parser *p)
 {
@@ -134,24 +161,10 @@ static int parse_string(struct parser *p)
 		case 'r': buf_addch(&p->scratch, '\r'); break;
 		case 't': buf_addch(&p->scratch, '\t'); break;
 		case 'u': {
-			unsigned cp, lo;
-			if (i + 6 > p->len || hex4(t + i + 2, &cp))
-				return fail(p, i, "invalid \\u escape");
-			if (cp >= 0xDC00 && cp <= 0xDFFF)
-				return fail(p, i, "lone low surrogate in \\u escape");
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (i + 12 > p->len || t[i + 6] != '\\' ||
-				    t[i + 7] != 'u' || hex4(t + i + 8, &lo) ||
-				    lo < 0xDC00 || lo > 0xDFFF)
-					return fail(p, i,
-						    "lone high surrogate in \\u escape");
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				i += 6;
-			}
-			if (cp == 0)
-				return fail(p, i, "\\u0000 in a string is not supported");
+			unsigned cp;
+			if (u_escape(p, &i, &cp))
+				return -1;
 			put_utf8(&p->scratch, cp);
-			i += 6;
 			continue;
 		}
 		default: return fail(p, i, "invalid escape in string");
@@ -491,7 +504,7 @@ static int compact_string(struct parser *p, struct buf *out)
 		/* a backslash */
 		if (i + 1 >= n)
 			return fail(p, i, "unterminated string");
-		unsigned cp, lo;
+		unsigned cp;
 		switch (u[i + 1]) {
 		case '"': cp = '"'; break;
 		case '\\': cp = '\\'; break;
@@ -502,23 +515,9 @@ static int compact_string(struct parser *p, struct buf *out)
 		case 'r': cp = '\r'; break;
 		case 't': cp = '\t'; break;
 		case 'u':
-			if (i + 6 > n || hex4(p->text + i + 2, &cp))
-				return fail(p, i, "invalid \\u escape");
-			if (cp >= 0xDC00 && cp <= 0xDFFF)
-				return fail(p, i, "lone low surrogate in \\u escape");
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (i + 12 > n || u[i + 6] != '\\' || u[i + 7] != 'u' ||
-				    hex4(p->text + i + 8, &lo) || lo < 0xDC00 ||
-				    lo > 0xDFFF)
-					return fail(p, i,
-						    "lone high surrogate in \\u escape");
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				i += 6;
-			}
-			if (cp == 0)
-				return fail(p, i, "\\u0000 in a string is not supported");
+			if (u_escape(p, &i, &cp))
+				return -1;
 			put_canonical(out, cp);
-			i += 6;
 			continue;
 		default: return fail(p, i, "invalid escape in string");
 		}

@@ -501,31 +501,34 @@ static void key_add(struct buf *key, const char *p, struct span v)
 	buf_add(key, p + v.off, v.len);
 }
 
+/* The members scan_canonical and scan_entity_sets look for. */
+static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
+{
+#define FIELD(s) ((struct field){s, sizeof(s) - 1, {0, 0}, 0, NULL, 0})
+	meta[M_HOST] = FIELD("host");
+	meta[M_TIME] = FIELD("timestamp");
+	meta[M_VERSION] = FIELD("version");
+	meta[M_UID] = FIELD("unique_id");
+	meta[M_DELETED] = FIELD("deleted");
+	meta[M_REMOVED] = FIELD("removed_observations");
+	top[F_TYPE] = FIELD("type");
+	top[F_ID] = FIELD("id");
+	top[F_NAME] = FIELD("name");
+	top[F_FROM] = FIELD("from");
+	top[F_RELTYPE] = FIELD("relationType");
+	top[F_TO] = FIELD("to");
+	top[F_OBS] = FIELD("observations");
+	top[F_META] = FIELD("_crdt_metadata");
+	top[F_META].sub = meta;
+	top[F_META].nsub = NR_META;
+#undef FIELD
+}
+
 int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf *key)
 {
-#define FIELD(s)                                                                         \
-	{                                                                                \
-		s, sizeof(s) - 1, {0, 0}, 0, NULL, 0                                     \
-	}
-	struct field meta[NR_META] = {
-		[M_HOST] = FIELD("host"),
-		[M_TIME] = FIELD("timestamp"),
-		[M_VERSION] = FIELD("version"),
-		[M_UID] = FIELD("unique_id"),
-		[M_DELETED] = FIELD("deleted"),
-		[M_REMOVED] = FIELD("removed_observations"),
-	};
-	struct field top[NR_TOP] = {
-		[F_TYPE] = FIELD("type"),
-		[F_ID] = FIELD("id"),
-		[F_NAME] = FIELD("name"),
-		[F_FROM] = FIELD("from"),
-		[F_RELTYPE] = FIELD("relationType"),
-		[F_TO] = FIELD("to"),
-		[F_OBS] = FIELD("observations"),
-		[F_META] = {"_crdt_metadata", 14, {0, 0}, 0, meta, NR_META},
-	};
-#undef FIELD
+	struct field meta[NR_META], top[NR_TOP];
+
+	init_fields(top, meta);
 	struct scanner s = {p, len, 0, 0, 0};
 	size_t n;
 
@@ -633,29 +636,9 @@ int scan_split_strings(const char *text, size_t off, size_t len, struct scan_str
 
 int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
 {
-#define FIELD(s)                                                                         \
-	{                                                                                \
-		s, sizeof(s) - 1, {0, 0}, 0, NULL, 0                                     \
-	}
-	struct field meta[NR_META] = {
-		[M_HOST] = FIELD("host"),
-		[M_TIME] = FIELD("timestamp"),
-		[M_VERSION] = FIELD("version"),
-		[M_UID] = FIELD("unique_id"),
-		[M_DELETED] = FIELD("deleted"),
-		[M_REMOVED] = FIELD("removed_observations"),
-	};
-	struct field top[NR_TOP] = {
-		[F_TYPE] = FIELD("type"),
-		[F_ID] = FIELD("id"),
-		[F_NAME] = FIELD("name"),
-		[F_FROM] = FIELD("from"),
-		[F_RELTYPE] = FIELD("relationType"),
-		[F_TO] = FIELD("to"),
-		[F_OBS] = FIELD("observations"),
-		[F_META] = {"_crdt_metadata", 14, {0, 0}, 0, meta, NR_META},
-	};
-#undef FIELD
+	struct field meta[NR_META], top[NR_TOP];
+
+	init_fields(top, meta);
 	struct scanner s = {text, len, 0, 0, 0};
 
 	memset(sets, 0, sizeof(*sets));
@@ -679,31 +662,16 @@ int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
 int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed)
 {
 	struct scan_str *v;
-	size_t n = 0, k = 0, i, end;
+	size_t n = 0, k = 0, i;
 	struct buf out = BUF_INIT;
 
 	*changed = 0;
-	if (len < 2 || text->buf[off] != '[' || memchr(text->buf + off, '\\', len))
+	if (len < 2)
 		return 0;
 	v = xmalloc((len / 2 + 1) * sizeof(*v));
-	for (i = off + 1, end = off + len - 1; i < end;) {
-		const char *q;
-		if (text->buf[i] != '"' ||
-		    !(q = memchr(text->buf + i + 1, '"', end - i - 1))) {
-			free(v);
-			return 0;
-		}
-		v[n].p = text->buf + i + 1;
-		v[n].n = (size_t)(q - v[n].p);
-		n++;
-		i = (size_t)(q - text->buf) + 1;
-		if (i < end) {
-			if (text->buf[i] != ',') {
-				free(v);
-				return 0;
-			}
-			i++;
-		}
+	if (!scan_split_strings(text->buf, off, len, v, &n)) {
+		free(v);
+		return 0;
 	}
 	for (i = 1; i < n && cmp_strspan(&v[i - 1], &v[i]) < 0; i++)
 		;
