@@ -203,9 +203,14 @@ static int cmd_merge(int argc, char **argv)
 	load_side(&jobs[0]);
 	if (jobs[0].ret)
 		jobs[1].base = jobs[2].base = NULL; /* still check them, to say all */
-	/* A thread pays for itself only on larger files. */
+	/*
+	 * A thread pays for itself only on larger files, and only when they
+	 * are in canonical form: formatted sides are rewritten entry by entry,
+	 * and reading both at once would hold both in memory for no gain.
+	 */
 	struct stat st;
-	int big = !stat(argv[2], &st) && st.st_size > (1 << 20);
+	int big = !stat(argv[2], &st) && st.st_size > (1 << 20) &&
+		  memfile_bytes_in_use(&mf[0]);
 	pthread_t thread;
 	int threaded = big && !pthread_create(&thread, NULL, load_side_thread, &jobs[2]);
 	load_side(&jobs[1]);

@@ -447,13 +447,18 @@ static int points_into(const char *p, const struct memfile *mf)
 	return p && p >= mf->bytes && p < mf->bytes + mf->size;
 }
 
-void memfile_drop_bytes(struct memfile *mf)
+int memfile_bytes_in_use(const struct memfile *mf)
 {
-	if (!mf->map)
-		return;
 	for (size_t i = 0; i < mf->set.nr; i++)
 		if (points_into(mf->set.v[i]->text, mf))
-			return; /* still in use */
+			return 1;
+	return 0;
+}
+
+void memfile_drop_bytes(struct memfile *mf)
+{
+	if (!mf->map || memfile_bytes_in_use(mf))
+		return;
 	for (size_t i = 0; i < mf->set.nr; i++)
 		if (points_into(mf->set.v[i]->raw, mf)) {
 			mf->set.v[i]->raw = NULL;

@@ -61,6 +61,10 @@ void memfile_release(struct memfile *mf);
  */
 void memfile_drop_bytes(struct memfile *mf);
 
+/* Whether any entry's text is taken from the file's own bytes (a file in
+ * canonical form). */
+int memfile_bytes_in_use(const struct memfile *mf);
+
 /*
  * Append the canonical file for set in fmt (MEMFILE_EMPTY writes JSONL):
  * one entry per line, in key order, ending in a newline; an empty set is
