@@ -61,12 +61,33 @@ static int days_in_month(int y, int m)
 #define NS_PER_SEC    1000000000LL
 #define MAX_EPOCH_SEC 9000000000LL /* keeps seconds * 1e9 inside int64 */
 
+/*
+ * The digits after a decimal point at *s (which points at the point), as
+ * nanoseconds; digits past the ninth are read and dropped.
+ */
+static int parse_fraction(const char **s, int64_t *frac)
+{
+	const char *p = *s + 1;
+	int64_t scale = NS_PER_SEC;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (*frac = 0; *p >= '0' && *p <= '9'; p++) {
+		if (scale > 1) {
+			scale /= 10;
+			*frac += (*p - '0') * scale;
+		}
+	}
+	*s = p;
+	return 0;
+}
+
 /* Epoch seconds written as decimal text, possibly with a fraction. */
 static int parse_epoch_text(const char *s, int64_t *ns)
 {
 	const char *p = s;
 	int neg = 0;
-	int64_t sec = 0, frac = 0, scale = NS_PER_SEC;
+	int64_t sec = 0, frac = 0;
 
 	if (*p == '-') {
 		neg = 1;
@@ -79,17 +100,8 @@ static int parse_epoch_text(const char *s, int64_t *ns)
 		if (sec > MAX_EPOCH_SEC)
 			return -1;
 	}
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -1;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*p - '0') * scale;
-			}
-		}
-	}
+	if (*p == '.' && parse_fraction(&p, &frac))
+		return -1;
 	if (*p == 'e' || *p == 'E') {
 		/* Exponent forms are rare; a double is precise enough for them. */
 		char *end;
@@ -112,7 +124,7 @@ static int parse_epoch_text(const char *s, int64_t *ns)
 int entry_parse_iso8601(const char *s, int64_t *ns)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int64_t frac = 0, scale = NS_PER_SEC;
+	int64_t frac = 0;
 
 	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
 	    digits(&s, 2, &d))
@@ -123,17 +135,8 @@ int entry_parse_iso8601(const char *s, int64_t *ns)
 	if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || *s++ != ':' ||
 	    digits(&s, 2, &sec))
 		return -1;
-	if (*s == '.' || *s == ',') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*s - '0') * scale;
-			}
-		}
-	}
+	if ((*s == '.' || *s == ',') && parse_fraction(&s, &frac))
+		return -1;
 	if (*s == 'Z' || *s == 'z') {
 		s++;
 	} else if (*s == '+' || *s == '-') {
