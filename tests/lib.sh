@@ -312,6 +312,25 @@ setup_repos() {
 }
 
 # commit_all DIR MESSAGE: commit every change in DIR's work tree.
+# laptop_pushed_bob NAME: clones made by "setup_repos NAME" (and entered),
+# memory-laptop.json holding Alice in both, then laptop's commit adding Bob
+# pushed; desktop has not fetched it yet.
+laptop_pushed_bob() {
+	setup_repos "$1" &&
+		cd "$1" &&
+		entity Alice laptop 10:00:00.000 1 "likes tea" |
+		write_array laptop/memory-laptop.json &&
+		commit_all laptop "base" &&
+		git -C laptop push -q &&
+		git -C desktop pull -q &&
+		{
+			entity Alice laptop 10:00:00.000 1 "likes tea" &&
+				entity Bob laptop 10:01:00.000 1
+		} | write_array laptop/memory-laptop.json &&
+		commit_all laptop "laptop: Bob" &&
+		git -C laptop push -q
+}
+
 commit_all() {
 	git -C "$1" add -A &&
 		test_tick &&

@@ -11,19 +11,7 @@
 # Base: memory-laptop.json holds Alice. laptop adds Bob and pushes; desktop
 # adds Carol and commits.
 test_expect_success 'setup: laptop pushed Bob, desktop committed Carol' '
-	setup_repos pick &&
-	cd pick &&
-	entity Alice laptop 10:00:00.000 1 "likes tea" |
-		write_array laptop/memory-laptop.json &&
-	commit_all laptop "base" &&
-	git -C laptop push -q &&
-	git -C desktop pull -q &&
-	{
-		entity Alice laptop 10:00:00.000 1 "likes tea" &&
-		entity Bob laptop 10:01:00.000 1
-	} | write_array laptop/memory-laptop.json &&
-	commit_all laptop "laptop: Bob" &&
-	git -C laptop push -q &&
+	laptop_pushed_bob pick &&
 	{
 		entity Alice laptop 10:00:00.000 1 "likes tea" &&
 		entity Carol desktop 10:02:00.000 1
@@ -53,19 +41,7 @@ test_expect_success 'after cherry-pick the file is canonical and holds every ent
 # Revert of an added entity: laptop added Bob (commit B), desktop added
 # Carol and merged laptop's work; reverting B removes Bob and keeps Carol.
 test_expect_success 'setup: desktop merged laptop'\''s commit adding Bob' '
-	setup_repos revert &&
-	cd revert &&
-	entity Alice laptop 10:00:00.000 1 "likes tea" |
-		write_array laptop/memory-laptop.json &&
-	commit_all laptop "base" &&
-	git -C laptop push -q &&
-	git -C desktop pull -q &&
-	{
-		entity Alice laptop 10:00:00.000 1 "likes tea" &&
-		entity Bob laptop 10:01:00.000 1
-	} | write_array laptop/memory-laptop.json &&
-	commit_all laptop "laptop: Bob" &&
-	git -C laptop push -q &&
+	laptop_pushed_bob revert &&
 	{
 		entity Alice laptop 10:00:00.000 1 "likes tea" &&
 		entity Carol desktop 10:02:00.000 1

@@ -11,19 +11,7 @@
 # Scenario "stash": desktop has an uncommitted edit (Carol) when laptop's
 # commit (Bob) arrives; stash, pull, stash pop.
 test_expect_success 'setup: desktop stashes an uncommitted edit and pulls laptop'\''s' '
-	setup_repos stash &&
-	cd stash &&
-	entity Alice laptop 10:00:00.000 1 "likes tea" |
-		write_array laptop/memory-laptop.json &&
-	commit_all laptop "base" &&
-	git -C laptop push -q &&
-	git -C desktop pull -q &&
-	{
-		entity Alice laptop 10:00:00.000 1 "likes tea" &&
-		entity Bob laptop 10:01:00.000 1
-	} | write_array laptop/memory-laptop.json &&
-	commit_all laptop "laptop: Bob" &&
-	git -C laptop push -q &&
+	laptop_pushed_bob stash &&
 	{
 		entity Alice laptop 10:00:00.000 1 "likes tea" &&
 		entity Carol desktop 10:02:00.000 1

@@ -84,19 +84,7 @@ test_expect_success 'git merge --abort brings desktop back to its own commit' '
 '
 
 test_expect_success 'broken JSON on our side: git merge stops, the error names ours' '
-	setup_repos badours &&
-	cd badours &&
-	entity Alice laptop 10:00:00.000 1 "likes tea" |
-		write_array laptop/memory-laptop.json &&
-	commit_all laptop "base" &&
-	git -C laptop push -q &&
-	git -C desktop pull -q &&
-	{
-		entity Alice laptop 10:00:00.000 1 "likes tea" &&
-		entity Bob laptop 10:01:00.000 1
-	} | write_array laptop/memory-laptop.json &&
-	commit_all laptop "laptop: Bob" &&
-	git -C laptop push -q &&
+	laptop_pushed_bob badours &&
 	broken_file Carol >desktop/memory-laptop.json &&
 	commit_all desktop "desktop: hand-edited, broken" &&
 	git -C desktop fetch -q &&
