@@ -492,15 +492,6 @@ int memfile_format_parse(const char *name)
 	return -1;
 }
 
-/* Where serialised bytes go: a buffer, flushed to fd when fd >= 0. */
-struct sink {
-	struct buf *b;
-	int fd;
-	int failed;
-};
-
-#define FLUSH_AT (1 << 20)
-
 static int write_full(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -539,50 +530,66 @@ static int flush_iov(int fd, struct iovec *iov, int n, int *failed)
 	return 0;
 }
 
-static void sink_flush(struct sink *s)
-{
-	if (s->fd < 0 || s->failed)
-		return;
-	if (write_full(s->fd, s->b->buf, s->b->len))
-		s->failed = errno ? errno : EIO;
-	buf_reset(s->b);
-}
+/*
+ * The layout of a canonical file, in one place: every byte goes through
+ * put(ctx, bytes, len), whether to a buffer, to writev, or to a count.
+ */
+typedef void (*put_fn)(void *ctx, const char *p, size_t n);
 
-static void sink_add(struct sink *s, const char *p, size_t n)
+static void layout(const struct entry_set *set, enum memfile_format fmt, put_fn put,
+		   void *ctx)
 {
-	buf_add(s->b, p, n);
-	if (s->fd >= 0 && s->b->len >= FLUSH_AT)
-		sink_flush(s);
-}
+	int array = fmt == MEMFILE_ARRAY;
 
-static void serialize(const struct entry_set *set, enum memfile_format fmt,
-		      struct sink *s)
-{
-	if (fmt == MEMFILE_ARRAY) {
-		if (!set->nr) {
-			sink_add(s, "[]\n", 3);
-			return;
-		}
-		sink_add(s, "[\n", 2);
-		for (size_t i = 0; i < set->nr; i++) {
-			sink_add(s, set->v[i]->text, set->v[i]->text_len);
-			sink_add(s, i + 1 < set->nr ? ",\n" : "\n]\n",
-				 i + 1 < set->nr ? 2 : 3);
-		}
-		return;
-	}
+	if (array)
+		put(ctx, set->nr ? "[\n" : "[]\n", set->nr ? 2 : 3);
 	for (size_t i = 0; i < set->nr; i++) {
-		sink_add(s, set->v[i]->text, set->v[i]->text_len);
-		sink_add(s, "\n", 1);
+		put(ctx, set->v[i]->text, set->v[i]->text_len);
+		if (!array)
+			put(ctx, "\n", 1);
+		else if (i + 1 < set->nr)
+			put(ctx, ",\n", 2);
+		else
+			put(ctx, "\n]\n", 3);
+	}
+}
+
+static void put_buf(void *ctx, const char *p, size_t n)
+{
+	buf_add(ctx, p, n);
+}
+
+static void put_count(void *ctx, const char *p, size_t n)
+{
+	(void)p;
+	*(off_t *)ctx += (off_t)n;
+}
+
+/* Gathers pieces for writev, flushing every 1024. */
+struct iov_sink {
+	int fd;
+	int n;
+	int failed;
+	struct iovec iov[1024];
+};
+
+static void put_iov(void *ctx, const char *p, size_t n)
+{
+	struct iov_sink *s = ctx;
+
+	s->iov[s->n].iov_base = (void *)p;
+	s->iov[s->n].iov_len = n;
+	if (++s->n == (int)(sizeof(s->iov) / sizeof(*s->iov))) {
+		if (!s->failed)
+			flush_iov(s->fd, s->iov, s->n, &s->failed);
+		s->n = 0;
 	}
 }
 
 void memfile_serialize(const struct entry_set *set, enum memfile_format fmt,
 		       struct buf *out)
 {
-	struct sink s = {out, -1, 0};
-
-	serialize(set, fmt, &s);
+	layout(set, fmt, put_buf, out);
 }
 
 /*
@@ -698,54 +705,26 @@ struct set_and_format {
 
 /*
  * Write the canonical file straight from the entries' bytes with writev,
- * without copying them into a buffer first (same bytes as serialize()).
+ * without copying them into a buffer first.
  */
 static void fill_set(int fd, const void *ctx, int *failed)
 {
 	const struct set_and_format *sf = ctx;
-	const struct entry_set *set = sf->set;
-	int array = sf->fmt == MEMFILE_ARRAY;
-	struct iovec iov[1024];
-	int n = 0;
+	struct iov_sink *s = xcalloc(1, sizeof(*s));
 
-#define PUT(p, len)                                                                      \
-	do {                                                                             \
-		iov[n].iov_base = (void *)(p);                                           \
-		iov[n].iov_len = (len);                                                  \
-		if (++n == (int)(sizeof(iov) / sizeof(*iov)) &&                          \
-		    flush_iov(fd, iov, n, failed))                                       \
-			return;                                                          \
-		if (n == (int)(sizeof(iov) / sizeof(*iov)))                              \
-			n = 0;                                                           \
-	} while (0)
-
+	s->fd = fd;
 #ifdef __linux__
 	/* Reserving the space first makes large writes faster; best effort. */
-	off_t total = array ? 3 : 0;
-	for (size_t i = 0; i < set->nr; i++)
-		total += (off_t)set->v[i]->text_len + 1 + array;
+	off_t total = 0;
+	layout(sf->set, sf->fmt, put_count, &total);
 	if (total > (1 << 20))
 		(void)fallocate(fd, 0, 0, total);
 #endif
-	if (array)
-		PUT(set->nr ? "[\n" : "[]\n", set->nr ? 2 : 3);
-	for (size_t i = 0; i < set->nr; i++) {
-		PUT(set->v[i]->text, set->v[i]->text_len);
-		if (array && i + 1 < set->nr)
-			PUT(",\n", 2);
-		else if (array)
-			PUT("\n]\n", 3);
-		else
-			PUT("\n", 1);
-	}
-#undef PUT
-	if (n)
-		flush_iov(fd, iov, n, failed);
-#ifdef __linux__
-	/* The size reserved must be the size written; make sure of it. */
-	if (!*failed && total > (1 << 20) && lseek(fd, 0, SEEK_CUR) != total)
-		*failed = EIO;
-#endif
+	layout(sf->set, sf->fmt, put_iov, s);
+	if (s->n && !s->failed)
+		flush_iov(fd, s->iov, s->n, &s->failed);
+	*failed = s->failed;
+	free(s);
 }
 
 int memfile_write(const char *path, const struct entry_set *set, enum memfile_format fmt,
