@@ -552,6 +552,31 @@ static struct entry *read_compacted(const char *text, size_t len, size_t *end)
 	return e;
 }
 
+/*
+ * The general path's end: an entry from a parsed tree (NULL when parsing
+ * failed, as jerr says), read from text[0..raw_len).
+ */
+static struct entry *from_tree(cJSON *obj, const struct json_error *jerr,
+			       const char *text, size_t raw_len, struct buf *err,
+			       size_t *err_offset)
+{
+	struct entry *e;
+
+	if (!obj) {
+		buf_addstr(err, jerr->msg);
+		*err_offset = jerr->offset;
+		return NULL;
+	}
+	e = entry_from_json(obj, err);
+	if (!e) {
+		*err_offset = 0;
+		return NULL;
+	}
+	e->raw = text;
+	e->raw_len = raw_len;
+	return e;
+}
+
 struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct buf *err,
 			       size_t *err_offset)
 {
@@ -562,19 +587,7 @@ struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct
 	if (e)
 		return e;
 	obj = json_parse_prefix(text, len, end, &jerr);
-	if (!obj) {
-		buf_addstr(err, jerr.msg);
-		*err_offset = jerr.offset;
-		return NULL;
-	}
-	e = entry_from_json(obj, err);
-	if (!e) {
-		*err_offset = 0;
-		return NULL;
-	}
-	e->raw = text;
-	e->raw_len = *end;
-	return e;
+	return from_tree(obj, &jerr, text, *end, err, err_offset);
 }
 
 struct entry *entry_read(const char *text, size_t len, struct buf *err,
@@ -592,19 +605,7 @@ struct entry *entry_read(const char *text, size_t len, struct buf *err,
 		return e;
 	entry_unref(e);
 	obj = json_parse(text, len, &jerr);
-	if (!obj) {
-		buf_addstr(err, jerr.msg);
-		*err_offset = jerr.offset;
-		return NULL;
-	}
-	e = entry_from_json(obj, err);
-	if (!e) {
-		*err_offset = 0;
-		return NULL;
-	}
-	e->raw = text;
-	e->raw_len = len;
-	return e;
+	return from_tree(obj, &jerr, text, len, err, err_offset);
 }
 
 struct entry *entry_parse(const char *text, size_t len, struct buf *err)
