@@ -94,12 +94,12 @@ clean:
 	rm -rf $(BUILD)
 
 format:
-	clang-format -i driver/*.c driver/*.h tests/unit/*.c
+	clang-format -i driver/*.c driver/*.h tests/unit/*.c tests/unit/*.h
 
 lint:
 	shellcheck -s sh install/*.sh tests/*.sh tests/bench/*.sh
 	shellcheck .ci/run
-	clang-format --dry-run --Werror driver/*.c driver/*.h
+	clang-format --dry-run --Werror driver/*.c driver/*.h tests/unit/*.c tests/unit/*.h
 
 # The integration scenarios with the driver running under valgrind.
 valgrind:

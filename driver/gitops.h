@@ -1,12 +1,67 @@
 /*
- * Running git: never through a shell, always with a timeout.
+ * Running git (and other programs): never through a shell, always with a
+ * timeout, after git's run-command.h. The caller fills a struct child
+ * (arguments, environment, working folder, bytes for stdin, what to
+ * capture) and calls child_run.
  */
 #ifndef GITOPS_H
 #define GITOPS_H
 
+#include <stddef.h>
+
 #include "buf.h"
 
+/* Default time a git command may take; CRDTMEM_GIT_TIMEOUT (seconds) overrides. */
 #define GIT_TIMEOUT_MS 30000
+
+struct child {
+	/* The command: args[0] is the program, looked up in PATH. Owned. */
+	char **args;
+	size_t nr, alloc;
+	/*
+	 * Changes to the environment, NULL-terminated, borrowed: "NAME=VALUE"
+	 * sets, "NAME" alone unsets. NULL: the environment as it is.
+	 */
+	const char *const *env;
+	const char *dir; /* working folder, or NULL for the current one */
+	const char *in;	 /* bytes for stdin (borrowed), or NULL for /dev/null */
+	size_t in_len;
+	int timeout_ms;		  /* 0: git_timeout_ms() */
+	unsigned capture_out : 1; /* stdout into out (else to /dev/null) */
+	unsigned capture_err : 1; /* stderr into err (else passed through) */
+	/* Results. */
+	struct buf out, err;
+	int status; /* exit status, or -1 */
+	unsigned timed_out : 1;
+};
+#define CHILD_INIT                                                                       \
+	{                                                                                \
+		.args = NULL, .nr = 0, .alloc = 0, .env = NULL, .dir = NULL, .in = NULL, \
+		.in_len = 0, .timeout_ms = 0, .capture_out = 0, .capture_err = 0,        \
+		.out = BUF_INIT, .err = BUF_INIT, .status = -1, .timed_out = 0           \
+	}
+
+/* Append one argument (copied). */
+void child_push(struct child *c, const char *arg);
+/* Append the arguments up to a NULL (copied). */
+void child_pushl(struct child *c, ...);
+/* Start the command as "git" with these arguments, up to a NULL. */
+void child_git(struct child *c, ...);
+
+/*
+ * Run the command and wait for it, killing it (and its process group)
+ * when the timeout passes. Returns its exit status (0..255; c->status too),
+ * or -1, reported with error(), when it could not be run, was killed by a
+ * signal or timed out (c->timed_out set). Can be called again after
+ * child_release.
+ */
+int child_run(struct child *c);
+
+/* Free the arguments and the captured output; c is left as CHILD_INIT. */
+void child_release(struct child *c);
+
+/* GIT_TIMEOUT_MS, or CRDTMEM_GIT_TIMEOUT seconds when that is set. */
+int git_timeout_ms(void);
 
 /*
  * Run "git <argv...>" (argv NULL-terminated, without "git"), stdin from
@@ -15,6 +70,13 @@
  * (reported with error()) when git could not be run or timed out.
  */
 int git_run(const char *const *argv, struct buf *out, int timeout_ms);
+
+/*
+ * Run git in dir (NULL: here) with the arguments up to a NULL, quietly,
+ * and put its stdout without the final newline into out (replacing what
+ * out held). Returns git's exit status, or -1 as child_run.
+ */
+int git_output(struct buf *out, const char *dir, ...);
 
 /* The absolute git dir of the repository around the current directory,
  * without a trailing newline. Returns 0 or -1. */

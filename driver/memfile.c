@@ -1,5 +1,5 @@
 /*
- * Reading, writing and atomically replacing memory files (see memfile.h).
+ * Reading and writing memory files (see memfile.h).
  */
 #define _GNU_SOURCE /* realpath, MAP_POPULATE and fallocate on Linux */
 #include "memfile.h"
@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "diag.h"
 #include "json.h"
 
@@ -363,13 +364,19 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 	return ret;
 }
 
-int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err)
+int memfile_parse_with_base(struct memfile *mf, const char *data, size_t len,
+			    const struct memfile *base, struct buf *err)
 {
 	buf_reset(&mf->copy);
 	buf_add(&mf->copy, data, len);
 	mf->bytes = mf->copy.buf;
 	mf->size = mf->copy.len;
-	return parse_data(mf, NULL, err);
+	return parse_data(mf, base, err);
+}
+
+int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err)
+{
+	return memfile_parse_with_base(mf, data, len, NULL, err);
 }
 
 /*
@@ -492,20 +499,6 @@ int memfile_format_parse(const char *name)
 	return -1;
 }
 
-static int write_full(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* writev all of iov[0..n), however many calls that takes. */
 static int flush_iov(int fd, struct iovec *iov, int n, int *failed)
 {
@@ -592,112 +585,6 @@ void memfile_serialize(const struct entry_set *set, enum memfile_format fmt,
 	layout(set, fmt, put_buf, out);
 }
 
-/*
- * The file a write to path really replaces: path itself, or where a
- * symbolic link points, so that replacing keeps the link.
- */
-static char *resolve_target(const char *path)
-{
-	struct stat st;
-	char *real;
-
-	if (lstat(path, &st) || !S_ISLNK(st.st_mode))
-		return xstrdup(path);
-	real = realpath(path, NULL);
-	return real ? real : xstrdup(path);
-}
-
-typedef void (*fill_fn)(int fd, const void *ctx, int *failed);
-
-static int replace_file(const char *path, unsigned flags, fill_fn fill, const void *ctx)
-{
-	char *target = resolve_target(path);
-	char *dircopy = xstrdup(target), *basecopy = xstrdup(target);
-	const char *dir = dirname(dircopy), *base = basename(basecopy);
-	struct buf tmp = BUF_INIT;
-	struct stat st;
-	mode_t mode;
-	int fd = -1, failed = 0, ret = -1;
-
-	if (!stat(target, &st)) {
-		mode = st.st_mode & 07777;
-	} else {
-		mode_t mask = umask(0);
-		umask(mask);
-		mode = 0666 & ~mask;
-	}
-	buf_addf(&tmp, "%s/.%s.crdtmem-XXXXXX", dir, base);
-	fd = mkstemp(tmp.buf);
-	if (fd < 0) {
-		error("'%s': cannot create a temporary file in '%s': %s", path, dir,
-		      strerror(errno));
-		goto out;
-	}
-	fill(fd, ctx, &failed);
-	if (failed) {
-		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(failed));
-		goto out;
-	}
-	if (fchmod(fd, mode)) {
-		error("'%s': cannot set the mode of '%s': %s", path, tmp.buf,
-		      strerror(errno));
-		goto out;
-	}
-	if ((flags & WRITE_FSYNC) && fsync(fd)) {
-		error("'%s': cannot sync '%s': %s", path, tmp.buf, strerror(errno));
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.buf, target)) {
-		error("'%s': cannot replace it: %s", path, strerror(errno));
-		goto out;
-	}
-	buf_reset(&tmp);
-	if (flags & WRITE_FSYNC) {
-		int dfd = open(dir, O_RDONLY);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp.len)
-		unlink(tmp.buf);
-	buf_release(&tmp);
-	free(target);
-	free(dircopy);
-	free(basecopy);
-	return ret;
-}
-
-struct bytes {
-	const char *data;
-	size_t len;
-};
-
-static void fill_bytes(int fd, const void *ctx, int *failed)
-{
-	const struct bytes *b = ctx;
-
-	if (write_full(fd, b->data, b->len))
-		*failed = errno ? errno : EIO;
-}
-
-int write_atomic(const char *path, const char *data, size_t len, unsigned flags)
-{
-	struct bytes b = {data, len};
-
-	return replace_file(path, flags, fill_bytes, &b);
-}
-
 struct set_and_format {
 	const struct entry_set *set;
 	enum memfile_format fmt;
@@ -732,5 +619,5 @@ int memfile_write(const char *path, const struct entry_set *set, enum memfile_fo
 {
 	struct set_and_format sf = {set, fmt};
 
-	return replace_file(path, flags, fill_set, &sf);
+	return atomic_replace(path, flags, fill_set, &sf);
 }

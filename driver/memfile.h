@@ -1,12 +1,13 @@
 /*
  * Memory files on disk: reading (a JSON array of objects, or JSONL, the
- * memory server's format), canonical writing, and atomic replacement.
+ * memory server's format) and canonical writing.
  */
 #ifndef MEMFILE_H
 #define MEMFILE_H
 
 #include <stddef.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "crdt.h"
 
@@ -36,9 +37,13 @@ struct memfile {
  * Parse a whole file's bytes. On bad input returns -1 and appends
  * "line L, column C: <reason>" (1-based, columns in bytes) to err; mf is
  * then empty. Blank lines and CRLF line ends are fine in JSONL. The bytes
- * are copied into mf->data.
+ * are copied into mf->copy.
  */
 int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err);
+
+/* The same, sharing base's entries as memfile_load_with_base does. */
+int memfile_parse_with_base(struct memfile *mf, const char *data, size_t len,
+			    const struct memfile *base, struct buf *err);
 
 /* Read and parse path. On failure appends the reason to err, as above, or
  * "cannot read: <strerror>". */
@@ -76,17 +81,10 @@ void memfile_serialize(const struct entry_set *set, enum memfile_format fmt,
 /* Parse "json"/"array" or "jsonl"; -1 for anything else. */
 int memfile_format_parse(const char *name);
 
-#define WRITE_FSYNC 1 /* fsync the data before the rename, and the folder after */
-
 /*
- * Replace path with data atomically: a temporary file in the same folder,
- * then rename, so a crash leaves the old or the new file, never a mix. An
- * existing file's mode is kept; a new file gets 0666 less the umask.
- * Reports with error() and returns -1 on failure, leaving path untouched.
+ * Replace path with the canonical serialisation of set, atomically
+ * (atomic_replace; flags as there: ATOMIC_FSYNC).
  */
-int write_atomic(const char *path, const char *data, size_t len, unsigned flags);
-
-/* The same, writing the canonical serialisation of set. */
 int memfile_write(const char *path, const struct entry_set *set, enum memfile_format fmt,
 		  unsigned flags);
 

@@ -5,7 +5,8 @@
 # Check bodies are single-quoted on purpose: they are eval'd later.
 # shellcheck disable=SC1091,SC2016
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_SRCDIR/lib-memory.sh"
 
 test_expect_success '--help exits 0 and prints the usage on stdout' '
 	crdtmem --help >out 2>err &&
@@ -107,6 +108,85 @@ test_expect_success 'join of a file with bad JSON exits 1 naming line and column
 	} >bad.json &&
 	test_expect_code 1 crdtmem join bad.json >out 2>err &&
 	grep -q "^error: .*bad\.json.*line 2, column [0-9][0-9]*" err
+'
+
+
+test_expect_success 'join options may come after the files, as in the README' '
+	entity Alice laptop 10:00:00.000 1 | write_array a.json &&
+	entity Bob desktop 10:00:01.000 1 | write_array b.json &&
+	crdtmem join -o first.json a.json b.json &&
+	crdtmem join a.json b.json -o last.json &&
+	crdtmem join a.json --output=middle.json b.json &&
+	test_cmp first.json last.json &&
+	test_cmp first.json middle.json &&
+	check_entry_count last.json 2
+'
+
+test_expect_success '-- ends the options: a file named like an option is read' '
+	entity Carol laptop 10:00:02.000 1 | write_array ./-o &&
+	crdtmem join -- -o >out &&
+	test_cmp ./-o out
+'
+
+test_expect_success 'a mistyped command exits 2 with a hint and merges nothing' '
+	git init -q typo &&
+	entity Alice laptop 10:00:00.000 1 | write_array typo/a &&
+	cp typo/a typo/b &&
+	cp typo/a typo/a.orig &&
+	(cd typo && test_expect_code 2 crdtmem jion a b 2>../err) &&
+	grep -q "^error: unknown command .jion.$" err &&
+	grep -q "did you mean .join." err &&
+	check_untouched typo/a typo/a.orig &&
+	test ! -e typo/.git/crdtmem
+'
+
+test_expect_success 'usage mistakes keep no copies of failed inputs' '
+	git init -q usage &&
+	entity Alice laptop 10:00:00.000 1 | write_array usage/a &&
+	(
+		cd usage &&
+		test_expect_code 2 crdtmem merge a a 2>../err1 &&
+		test_expect_code 2 crdtmem merge a a a 7 p extra 2>../err2 &&
+		test_expect_code 2 crdtmem merge --bogus a a a 2>../err3
+	) &&
+	grep -q "^error: a merge takes" err1 &&
+	grep -q "^error: a merge takes" err2 &&
+	grep -q "^error: unknown option .--bogus." err3 &&
+	test ! -e usage/.git/crdtmem
+'
+
+test_expect_success 'an option missing its value, and an unknown option, exit 2' '
+	entity Alice laptop 10:00:00.000 1 | write_array one.json &&
+	test_expect_code 2 crdtmem join one.json -o 2>err &&
+	grep -q "^error: option .-o. needs a value" err &&
+	test_expect_code 2 crdtmem join --colour one.json 2>err &&
+	grep -q "^error: unknown option .--colour." err &&
+	test_expect_code 2 crdtmem join --format yaml one.json 2>err &&
+	grep -q "^error: --format takes json or jsonl" err
+'
+
+test_expect_success 'help for one command: COMMAND --help and help COMMAND agree' '
+	crdtmem join --help >a &&
+	crdtmem help join >b &&
+	test_cmp a b &&
+	grep -q "^usage: git-merge-crdtmem join" a &&
+	crdtmem --help >all &&
+	grep -q "^  join " all &&
+	grep -q "^  merge " all &&
+	test_expect_code 2 crdtmem help jion 2>err &&
+	grep -q "unknown command .jion." err
+'
+
+test_expect_success 'a PATH that starts with a dash is a name, not an option' '
+	git init -q dash &&
+	entity Alice laptop 10:00:00.000 1 | write_array dash/O &&
+	cp dash/O dash/A &&
+	{
+		entity Alice laptop 10:00:00.000 1 &&
+		entity Bob laptop 10:00:01.000 1
+	} | write_array dash/B &&
+	(cd dash && crdtmem O A B 7 -memory-x.json) &&
+	test_cmp dash/B dash/A
 '
 
 test_done

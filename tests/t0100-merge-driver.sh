@@ -7,7 +7,8 @@
 # Check bodies are single-quoted on purpose: they are eval'd later.
 # shellcheck disable=SC1091,SC2016
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_SRCDIR/lib-memory.sh"
 
 # Can a folder be made unwritable for the driver? Not for root: then the
 # driver runs as "nobody" through setpriv, if that works here.
@@ -215,9 +216,18 @@ test_expect_success 'a THEIRS that does not exist: exit 1, OURS untouched' '
 test_expect_success 'a BASE that does not exist: exit 1, OURS untouched' '
 	make_sides nb array &&
 	rm nb/O &&
-	(cd nb && test_expect_code 1 crdtmem O A B 7 memory-laptop.json 2>../err) &&
-	grep -q "^error: " err &&
-	check_untouched nb/A nb/A.orig
+	(cd nb && test_expect_code 1 crdtmem merge O A B 7 memory-laptop.json 2>../err) &&
+	grep -q "^error: .*(base): cannot read" err &&
+	check_untouched nb/A nb/A.orig &&
+	test ! -e nb/.git/crdtmem/failed
+'
+
+test_expect_success 'without the command name, a first operand that is no file is an unknown command' '
+	make_sides nc array &&
+	rm nc/O &&
+	(cd nc && test_expect_code 2 crdtmem O A B 7 memory-laptop.json 2>../err) &&
+	grep -q "^error: unknown command .O.$" err &&
+	check_untouched nc/A nc/A.orig
 '
 
 test_expect_success 'an OURS that does not exist: exit 1, no OURS made' '

@@ -6,7 +6,8 @@
 # Check bodies are single-quoted on purpose: they are eval'd later.
 # shellcheck disable=SC1091,SC2016
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_SRCDIR/lib-memory.sh"
 
 # Scenario "pull": memory-laptop.json (a JSON array) starts with Alice;
 # laptop adds Bob and pushes, desktop adds Carol, then pulls.

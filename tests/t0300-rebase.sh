@@ -6,7 +6,8 @@
 # Check bodies are single-quoted on purpose: they are eval'd later.
 # shellcheck disable=SC1091,SC2016
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_SRCDIR/lib-memory.sh"
 
 # diverge TOP: in $TRASH/TOP, laptop and desktop share memory-laptop.json
 # and unified-memory.json holding Alice; laptop adds Bob to both and pushes;

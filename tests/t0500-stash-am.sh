@@ -6,7 +6,8 @@
 # Check bodies are single-quoted on purpose: they are eval'd later.
 # shellcheck disable=SC1091,SC2016
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_SRCDIR/lib-memory.sh"
 
 # Scenario "stash": desktop has an uncommitted edit (Carol) when laptop's
 # commit (Bob) arrives; stash, pull, stash pop.

@@ -7,7 +7,8 @@
 # Check bodies are single-quoted on purpose: they are eval'd later.
 # shellcheck disable=SC1091,SC2016
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_SRCDIR/lib-memory.sh"
 
 # scenario TOP FILE WRITER: in $TRASH/TOP, FILE starts as the entries of
 # $TRASH/TOP.base (committed and shared); laptop commits $TRASH/TOP.laptop

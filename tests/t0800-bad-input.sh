@@ -7,7 +7,8 @@
 # Check bodies are single-quoted on purpose: they are eval'd later.
 # shellcheck disable=SC1091,SC2016
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_SRCDIR/lib-memory.sh"
 
 # broken_file NAME: a JSON array whose line 3 lacks a comma.
 broken_file() {

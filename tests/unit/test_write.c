@@ -133,7 +133,7 @@ Test(write, replaces_content_and_keeps_the_mode)
 	const char *data = "{\"id\":\"m1\"}\n";
 
 	put_file(p, "old content that is longer than the new one\n", 0640);
-	cr_assert_eq(write_atomic(p, data, strlen(data), 0), 0);
+	cr_assert_eq(atomic_write(p, data, strlen(data), 0), 0);
 	cr_assert_str_eq(slurp(p, NULL), data);
 	cr_assert_eq(mode_of(p), 0640, "mode %o", mode_of(p));
 	cr_assert_str_eq(listing(tmpdir), "memory-a.json", "temporary file left behind");
@@ -146,7 +146,7 @@ Test(write, keeps_other_modes_with_fsync)
 	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
 		const char *p = path_in_tmp(tfmt("f%zu.json", i));
 		put_file(p, "old\n", modes[i]);
-		cr_assert_eq(write_atomic(p, "new\n", 4, WRITE_FSYNC), 0);
+		cr_assert_eq(atomic_write(p, "new\n", 4, ATOMIC_FSYNC), 0);
 		cr_assert_str_eq(slurp(p, NULL), "new\n");
 		cr_assert_eq(mode_of(p), modes[i], "mode %o, expected %o", mode_of(p),
 			     modes[i]);
@@ -157,7 +157,7 @@ Test(write, new_file_gets_0666_less_the_umask)
 {
 	const char *p = path_in_tmp("new.json");
 	mode_t old = umask(027);
-	int r = write_atomic(p, "x\n", 2, 0);
+	int r = atomic_write(p, "x\n", 2, 0);
 
 	umask(old);
 	cr_assert_eq(r, 0);
@@ -170,11 +170,11 @@ Test(write, writes_bytes_exactly_including_nul_and_empty)
 	const char *p = path_in_tmp("bin");
 	size_t len = 0;
 
-	cr_assert_eq(write_atomic(p, "a\0b", 3, 0), 0);
+	cr_assert_eq(atomic_write(p, "a\0b", 3, 0), 0);
 	const char *got = slurp(p, &len);
 	cr_assert_eq(len, 3);
 	cr_assert_eq(memcmp(got, "a\0b", 3), 0);
-	cr_assert_eq(write_atomic(p, "", 0, WRITE_FSYNC), 0);
+	cr_assert_eq(atomic_write(p, "", 0, ATOMIC_FSYNC), 0);
 	slurp(p, &len);
 	cr_assert_eq(len, 0);
 }
@@ -188,7 +188,7 @@ Test(write, one_megabyte_file)
 	for (size_t i = 0; i < 1000000; i++)
 		data[i] = (char)('a' + i % 26);
 	data[1000000] = '\0';
-	cr_assert_eq(write_atomic(p, data, 1000000, WRITE_FSYNC), 0);
+	cr_assert_eq(atomic_write(p, data, 1000000, ATOMIC_FSYNC), 0);
 	cr_assert_str_eq(slurp(p, &len), data);
 	cr_assert_eq(len, 1000000);
 }
@@ -199,7 +199,7 @@ Test(write, missing_folder_is_reported_and_creates_nothing)
 	char line[512] = "";
 
 	cr_redirect_stderr();
-	cr_assert_eq(write_atomic(p, "x", 1, 0), -1);
+	cr_assert_eq(atomic_write(p, "x", 1, 0), -1);
 	fflush(stderr);
 	FILE *err = cr_get_redirected_stderr();
 	cr_assert(fgets(line, sizeof(line), err) != NULL, "nothing on stderr");
@@ -215,7 +215,7 @@ Test(write, failed_rename_leaves_the_target_and_no_temporary_file)
 	cr_assert_eq(mkdir(target, 0755), 0);
 	put_file(inside, "keep\n", 0644);
 	cr_redirect_stderr();
-	cr_assert_eq(write_atomic(target, "x\n", 2, 0), -1);
+	cr_assert_eq(atomic_write(target, "x\n", 2, 0), -1);
 	cr_assert_str_eq(listing(tmpdir), "target", "temporary file left behind");
 	cr_assert_str_eq(slurp(inside, NULL), "keep\n");
 }
@@ -228,7 +228,7 @@ Test(write, memfile_write_then_load_round_trips)
 	struct buf err = BUF_INIT;
 
 	put_file(p, "old\n", 0640);
-	cr_assert_eq(memfile_write(p, &mf->set, MEMFILE_ARRAY, WRITE_FSYNC), 0);
+	cr_assert_eq(memfile_write(p, &mf->set, MEMFILE_ARRAY, ATOMIC_FSYNC), 0);
 	cr_assert_str_eq(slurp(p, NULL), ser(&mf->set, MEMFILE_ARRAY));
 	cr_assert_eq(mode_of(p), 0640);
 	cr_assert_eq(memfile_load(&back, p, &err), 0, "%s", err.buf);

@@ -1,0 +1,36 @@
+/*
+ * The commands of git-merge-crdtmem, one file each (cmd-NAME.c), listed in
+ * main.c's table. Each gets argv[0] = its name and returns the process's
+ * exit status; only main exits.
+ */
+#ifndef CMDS_H
+#define CMDS_H
+
+#define EXIT_OK	      0 /* merged, written, nothing wrong */
+#define EXIT_CONFLICT 1 /* bad input or failure: git records a conflict */
+#define EXIT_USAGE    2 /* wrong command line */
+
+/*
+ * Print "error: MESSAGE", then usage, to stderr, and return EXIT_USAGE,
+ * so a command can end with "return usage_error(usage, ...)".
+ */
+int usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Report what getopt_long (run with opterr = 0 and an optstring starting
+ * with ":") returned as c: an unknown option or one missing its value.
+ */
+int bad_option(const char *usage, char **argv, int c);
+
+/* Print usage and help to stdout and return EXIT_OK. */
+int show_help(const char *usage, const char *help);
+
+int cmd_merge(int argc, char **argv);
+int cmd_join(int argc, char **argv);
+
+/* The merge driver's usage, also shown by the top-level help. */
+extern const char merge_usage[];
+extern const char join_usage[];
+
+#endif
