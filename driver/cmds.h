@@ -28,6 +28,8 @@ int show_help(const char *usage, const char *help);
 
 int cmd_merge(int argc, char **argv);
 int cmd_join(int argc, char **argv);
+int cmd_stamp(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 
 /* The merge driver's usage, also shown by the top-level help. */
 extern const char merge_usage[];

@@ -22,6 +22,9 @@ static const struct command commands[] = {
 	{"merge", cmd_merge, "merge three versions of a memory file (the merge driver)"},
 	{"join", cmd_join, "write the join of memory files (alias: unify)"},
 	{"unify", cmd_join, NULL},
+	{"hook", cmd_hook, "what the installed git hooks run (see 'hook --help')"},
+	{"stamp", cmd_stamp,
+	 "stamp a new state of a memory file against the known versions"},
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(*commands))
 

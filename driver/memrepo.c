@@ -1,0 +1,270 @@
+/*
+ * The memory files of a git repository (see memrepo.h).
+ */
+#include "memrepo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diag.h"
+#include "gitops.h"
+
+void tracked_list_release(struct tracked_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		free(l->v[i].path);
+	free(l->v);
+	l->v = NULL;
+	l->nr = l->alloc = 0;
+}
+
+struct tracked *tracked_find(const struct tracked_list *l, const char *path)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].path, path) && !l->v[i].stage)
+			return &l->v[i];
+	return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+char *memrepo_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? xmemdup0(path, (size_t)(slash - path)) : xstrdup("");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* The names the install command gives the attribute to. */
+static int default_governed(const char *path)
+{
+	const char *name = base_name(path);
+
+	return !strcmp(name, UNIFIED_NAME) ||
+	       (!strncmp(name, "memory-", 7) && ends_with(name, ".json"));
+}
+
+static struct tracked *add(struct tracked_list *l, const char *path)
+{
+	if (l->nr == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 16;
+		l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+	}
+	struct tracked *t = &l->v[l->nr++];
+	memset(t, 0, sizeof(*t));
+	t->path = xstrdup(path);
+	t->is_unified = !strcmp(base_name(path), UNIFIED_NAME);
+	return t;
+}
+
+/* Set "governed" from git check-attr (and the default names with fallback). */
+static int mark_governed(const char *dir, struct tracked_list *l, int fallback)
+{
+	struct child c = CHILD_INIT;
+	struct buf in = BUF_INIT;
+	int ret = -1;
+
+	if (!l->nr)
+		return 0;
+	for (size_t i = 0; i < l->nr; i++) {
+		buf_addstr(&in, l->v[i].path);
+		buf_addch(&in, '\0');
+	}
+	child_git(&c, "check-attr", "-z", "--stdin", "merge", NULL);
+	c.dir = dir;
+	c.in = in.buf;
+	c.in_len = in.len;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c)) {
+		error("git check-attr failed: %s", c.err.buf);
+		goto out;
+	}
+	/* path NUL attribute NUL value NUL, in the order given */
+	const char *p = c.out.buf, *end = c.out.buf + c.out.len;
+	for (size_t i = 0; i < l->nr && p < end; i++) {
+		const char *path = p, *attr = path + strlen(path) + 1;
+		const char *value = attr + strlen(attr) + 1;
+		if (value >= end)
+			break;
+		struct tracked *t = &l->v[i];
+		if (strcmp(path, t->path))
+			die("BUG: git check-attr answered for '%s', not '%s'", path,
+			    t->path);
+		t->governed = !strcmp(value, "crdtmem") ||
+			      (fallback && !strcmp(value, "unspecified") &&
+			       default_governed(t->path));
+		p = value + strlen(value) + 1;
+	}
+	ret = 0;
+out:
+	buf_release(&in);
+	child_release(&c);
+	return ret;
+}
+
+int memrepo_ls_index(const char *dir, struct tracked_list *out, int fallback)
+{
+	struct child c = CHILD_INIT;
+	int ret = -1;
+
+	child_git(&c, "ls-files", "-s", "-z", "--full-name", NULL);
+	c.dir = dir;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c)) {
+		error("git ls-files failed: %s", c.err.buf);
+		goto out;
+	}
+	for (const char *p = c.out.buf; p < c.out.buf + c.out.len; p += strlen(p) + 1) {
+		/* <mode> SP <oid> SP <stage> TAB <path> */
+		const char *tab = strchr(p, '\t');
+		char mode[8], oid[72];
+		int stage;
+		if (!tab || sscanf(p, "%7s %71s %d", mode, oid, &stage) != 3)
+			continue;
+		if (!ends_with(tab + 1, ".json"))
+			continue;
+		struct tracked *t = add(out, tab + 1);
+		memcpy(t->mode, mode, sizeof(mode));
+		memcpy(t->oid, oid, sizeof(oid));
+		t->stage = stage;
+	}
+	ret = mark_governed(dir, out, fallback);
+out:
+	child_release(&c);
+	return ret;
+}
+
+int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
+		    int fallback)
+{
+	struct child c = CHILD_INIT;
+	struct buf spec = BUF_INIT;
+	int ret = -1;
+
+	buf_addf(&spec, "%s^{commit}", rev);
+	child_git(&c, "rev-parse", "-q", "--verify", spec.buf, NULL);
+	c.dir = dir;
+	c.capture_out = c.capture_err = 1;
+	int status = child_run(&c);
+	child_release(&c);
+	buf_release(&spec);
+	if (status < 0)
+		return -1;
+	if (status)
+		return 1;
+	child_git(&c, "ls-tree", "-r", "-z", "--full-tree", rev, NULL);
+	c.dir = dir;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c)) {
+		error("git ls-tree %s failed: %s", rev, c.err.buf);
+		goto out;
+	}
+	for (const char *p = c.out.buf; p < c.out.buf + c.out.len; p += strlen(p) + 1) {
+		/* <mode> SP <type> SP <oid> TAB <path> */
+		const char *tab = strchr(p, '\t');
+		char mode[8], type[16], oid[72];
+		if (!tab || sscanf(p, "%7s %15s %71s", mode, type, oid) != 3 ||
+		    strcmp(type, "blob") || !ends_with(tab + 1, ".json"))
+			continue;
+		struct tracked *t = add(out, tab + 1);
+		memcpy(t->mode, mode, sizeof(mode));
+		memcpy(t->oid, oid, sizeof(oid));
+	}
+	ret = mark_governed(dir, out, fallback);
+out:
+	child_release(&c);
+	return ret;
+}
+
+int memrepo_read_blob(const char *dir, const char *oid, struct buf *out)
+{
+	struct child c = CHILD_INIT;
+	int ret = 0;
+
+	child_git(&c, "cat-file", "blob", oid, NULL);
+	c.dir = dir;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c))
+		ret = error("cannot read blob %s: %s", oid, c.err.buf);
+	buf_reset(out);
+	buf_addbuf(out, &c.out);
+	child_release(&c);
+	return ret;
+}
+
+int memrepo_stage(const char *dir, const char *path, const char *mode, const char *data,
+		  size_t len, char oid[72])
+{
+	struct child c = CHILD_INIT;
+	struct buf arg = BUF_INIT;
+	int ret = -1;
+
+	buf_addf(&arg, "--path=%s", path);
+	child_git(&c, "hash-object", "-w", "--stdin", arg.buf, NULL);
+	c.dir = dir;
+	c.in = data;
+	c.in_len = len;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c) || c.out.len < 40) {
+		error("cannot store '%s' in git: %s", path, c.err.buf);
+		goto out;
+	}
+	snprintf(oid, 72, "%.*s", (int)strcspn(c.out.buf, "\r\n"), c.out.buf);
+	child_release(&c);
+	buf_reset(&arg);
+	buf_addf(&arg, "%s,%s,%s", mode ? mode : "100644", oid, path);
+	child_git(&c, "update-index", "--add", "--cacheinfo", arg.buf, NULL);
+	c.dir = dir;
+	c.capture_err = 1;
+	if (child_run(&c)) {
+		error("cannot stage '%s': %s", path, c.err.buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	child_release(&c);
+	buf_release(&arg);
+	return ret;
+}
+
+int memrepo_rebasing(const char *dir)
+{
+	struct child c = CHILD_INIT;
+	int ret = 0;
+
+	child_git(&c, "rev-parse", "--git-path", "rebase-merge", "--git-path",
+		  "rebase-apply", NULL);
+	c.dir = dir;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c)) {
+		child_release(&c);
+		return error("git rev-parse --git-path failed: %s", c.err.buf);
+	}
+	for (char *line = strtok(c.out.buf, "\n"); line; line = strtok(NULL, "\n")) {
+		struct stat st;
+		struct buf path = BUF_INIT;
+		if (dir && line[0] != '/')
+			buf_addf(&path, "%s/%s", dir, line);
+		else
+			buf_addstr(&path, line);
+		if (!stat(path.buf, &st))
+			ret = 1;
+		buf_release(&path);
+	}
+	child_release(&c);
+	return ret;
+}

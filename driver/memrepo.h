@@ -1,0 +1,76 @@
+/*
+ * The memory files of a git repository, through git's own commands (all
+ * run with a timeout, none through a shell): which tracked files are
+ * governed by the merge driver, their blobs in the index or in a commit,
+ * and writing a new blob into the index without touching the work tree
+ * (GIT-NOTES.md's safe recipe: cat-file, hash-object -w, update-index
+ * --cacheinfo). Used by the hooks, verify and backup.
+ */
+#ifndef MEMREPO_H
+#define MEMREPO_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "memfile.h"
+
+#define UNIFIED_NAME "unified-memory.json"
+
+/* A file in the index or in a tree. */
+struct tracked {
+	char *path; /* owned; relative to the top of the work tree */
+	char mode[8];
+	char oid[72];
+	int stage;	/* index stage (0 when merged); 0 in trees */
+	int governed;	/* merge=crdtmem applies */
+	int is_unified; /* its name is unified-memory.json */
+};
+
+struct tracked_list {
+	struct tracked *v;
+	size_t nr, alloc;
+};
+#define TRACKED_LIST_INIT                                                                \
+	{                                                                                \
+		NULL, 0, 0                                                               \
+	}
+
+void tracked_list_release(struct tracked_list *l);
+
+/* The entry for path, or NULL (l sorted by path, as git lists them). */
+struct tracked *tracked_find(const struct tracked_list *l, const char *path);
+
+/*
+ * The ".json" files of the index (stages included) or of the tree of rev
+ * (a commit: missing rev gives an empty list and returns 1), with
+ * "governed" set from git check-attr. With fallback, a path git has no
+ * merge attribute for is governed when its name is memory-*.json or
+ * unified-memory.json (for verify in a clone that never ran install).
+ * dir: the work tree to run in (NULL: here). Returns 0, 1 (no such rev)
+ * or -1 (reported).
+ */
+int memrepo_ls_index(const char *dir, struct tracked_list *out, int fallback);
+int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
+		    int fallback);
+
+/* Read blob oid into out (replacing its contents). Returns 0 or -1 (reported). */
+int memrepo_read_blob(const char *dir, const char *oid, struct buf *out);
+
+/*
+ * Store data as a blob for path (hash-object -w --stdin --path), putting
+ * its id into oid[72], and point path's index entry at it with mode (NULL:
+ * 100644). The index is the one GIT_INDEX_FILE names. Returns 0 or -1.
+ */
+int memrepo_stage(const char *dir, const char *path, const char *mode, const char *data,
+		  size_t len, char oid[72]);
+
+/* The parent folder of path ("" for the top). Caller frees. */
+char *memrepo_dirname(const char *path);
+
+/*
+ * Whether git is in the middle of a rebase (rebase-merge or rebase-apply
+ * in the git dir). -1 when git cannot tell.
+ */
+int memrepo_rebasing(const char *dir);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * The writer's host name and clock (see writer.h).
+ */
+#include "writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "entry.h"
+#include "gitops.h"
+
+static int valid_host(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int writer_host(struct buf *out, const char *override, const char *dir)
+{
+	buf_reset(out);
+	if (override && *override) {
+		buf_addstr(out, override);
+	} else if (git_output(out, dir, "config", "--get", "crdtmem.host", NULL) != 0 ||
+		   !out->len) {
+		char name[256];
+		buf_reset(out);
+		if (gethostname(name, sizeof(name)))
+			return error("cannot tell this machine's name: give --host or "
+				     "set git config crdtmem.host");
+		name[sizeof(name) - 1] = '\0';
+		name[strcspn(name, ".")] = '\0';
+		buf_addstr(out, name);
+	}
+	if (!valid_host(out->buf))
+		return error("'%s' cannot be a host name: it must be non-empty, "
+			     "without '/' or control characters",
+			     out->buf);
+	return 0;
+}
+
+int writer_clock(struct restamp_clock *clock, const char *host)
+{
+	const char *fixed = getenv("CRDTMEM_NOW");
+	struct timespec ts;
+
+	clock->host = host;
+	clock->new_uid = restamp_random_uid;
+	clock->uid_ctx = NULL;
+	if (fixed && *fixed) {
+		int is_string = strspn(fixed, "0123456789.") != strlen(fixed);
+		if (entry_parse_instant_text(fixed, is_string, &clock->now_ns))
+			return error("CRDTMEM_NOW='%s' is not a timestamp", fixed);
+		return 0;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	clock->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return 0;
+}
