@@ -30,6 +30,7 @@ int cmd_merge(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_stamp(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* The merge driver's usage, also shown by the top-level help. */
 extern const char merge_usage[];

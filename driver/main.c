@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{"join", cmd_join, "write the join of memory files (alias: unify)"},
 	{"unify", cmd_join, NULL},
 	{"hook", cmd_hook, "what the installed git hooks run (see 'hook --help')"},
+	{"verify", cmd_verify,
+	 "check memory files, the unified file and merge commits (for CI)"},
 	{"stamp", cmd_stamp,
 	 "stamp a new state of a memory file against the known versions"},
 };

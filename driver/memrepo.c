@@ -155,7 +155,7 @@ int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
 	struct buf spec = BUF_INIT;
 	int ret = -1;
 
-	buf_addf(&spec, "%s^{commit}", rev);
+	buf_addf(&spec, "%s^{tree}", rev);
 	child_git(&c, "rev-parse", "-q", "--verify", spec.buf, NULL);
 	c.dir = dir;
 	c.capture_out = c.capture_err = 1;

@@ -42,7 +42,7 @@ struct tracked *tracked_find(const struct tracked_list *l, const char *path);
 
 /*
  * The ".json" files of the index (stages included) or of the tree of rev
- * (a commit: missing rev gives an empty list and returns 1), with
+ * (a commit or a tree: a missing rev gives an empty list and returns 1), with
  * "governed" set from git check-attr. With fallback, a path git has no
  * merge attribute for is governed when its name is memory-*.json or
  * unified-memory.json (for verify in a clone that never ran install).
