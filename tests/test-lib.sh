@@ -249,6 +249,15 @@ test_cmp() {
 	fi
 }
 
+# test_must_be_empty FILE: FILE exists and is empty.
+test_must_be_empty() {
+	if ! test -f "$1" || test -s "$1"; then
+		echo "error: '$1' is not empty:" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}
+
 # test_file_lines FILE N: FILE has exactly N lines.
 test_file_lines() {
 	test_file_lines_=$(wc -l <"$1") &&
