@@ -567,6 +567,7 @@ static int fix_unified(void)
 			crdt_join_sets(&joined, &mf->set, &next);
 			entry_set_release(&joined);
 			joined = next;
+			next = (struct entry_set)ENTRY_SET_INIT;
 		}
 		buf_reset(&now);
 		memfile_serialize(&joined,

@@ -50,10 +50,11 @@ live_relation() {
 # memory-CLONE.json (server JSONL, no final newline), committed with the
 # hooks running.
 save_memory() {
-	write_server_jsonl "$1/memory-$(basename "$1").json" &&
-		git -C "$1" add "memory-$(basename "$1").json" &&
+	save_memory_host_=$(cd "$1" && basename "$(pwd)") &&
+		write_server_jsonl "$1/memory-$save_memory_host_.json" &&
+		git -C "$1" add "memory-$save_memory_host_.json" &&
 		test_tick &&
-		git -C "$1" commit -q -m "$(basename "$1"): backup"
+		git -C "$1" commit -q -m "$save_memory_host_: backup"
 }
 
 # check_stamped FILE: every entry of FILE carries _crdt_metadata with a

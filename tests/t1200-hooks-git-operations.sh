@@ -162,7 +162,7 @@ test_expect_success 'am -3 of a patch made against an older state' '
 		live_entity Ivy "laptop" &&
 		live_entity Jo "from a patch"
 	} | save_memory laptop &&
-	git -C laptop format-patch -q -1 -o ../patches HEAD &&
+	git -C laptop format-patch -q -1 -o "$TRASH/patches" HEAD &&
 	git -C laptop reset -q --hard "$base" &&
 	{
 		live_entity Alice "likes tea" "likes cake" "reads" &&
@@ -171,7 +171,7 @@ test_expect_success 'am -3 of a patch made against an older state' '
 		live_entity Ivy "laptop"
 	} | save_memory laptop &&
 	test_tick &&
-	git -C laptop am -q -3 ../patches/*.patch &&
+	git -C laptop am -q -3 "$TRASH"/patches/*.patch &&
 	has_entry laptop/memory-laptop.json Jo &&
 	has_observation laptop/memory-laptop.json Carol "changed first" &&
 	check_memory_clone laptop
