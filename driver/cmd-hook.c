@@ -62,10 +62,22 @@ static const char *const other_heads[] = {"MERGE_HEAD", "CHERRY_PICK_HEAD",
 					  "REVERT_HEAD"};
 #define NR_OTHER_HEADS 3
 
+/* Bytes borrowed from a batch of blobs. */
+struct span {
+	const char *p;
+	size_t n;
+};
+
 /* Everything one hook run reads, released at once. */
 struct scene {
-	struct tracked_list index, head, other[NR_OTHER_HEADS];
+	struct tracked_list index, head;
 	int has_other[NR_OTHER_HEADS];
+	/* Blobs read in one batch, by name ("HEAD:path", an id). */
+	struct blob *blobs;
+	char **names;
+	size_t nblobs, fetched;
+	struct buf *stores; /* the batches' bytes, which blobs and files borrow */
+	size_t nstores;
 	/* Parsed files, kept because entries borrow their bytes. */
 	struct memfile **files; /* each allocated once: sets point into them */
 	size_t nfiles;
@@ -75,57 +87,127 @@ static void scene_release(struct scene *s)
 {
 	tracked_list_release(&s->index);
 	tracked_list_release(&s->head);
-	for (int i = 0; i < NR_OTHER_HEADS; i++)
-		tracked_list_release(&s->other[i]);
+	for (size_t i = 0; i < s->nblobs; i++)
+		free(s->names[i]);
+	free(s->blobs);
+	free(s->names);
 	for (size_t i = 0; i < s->nfiles; i++) {
 		memfile_release(s->files[i]);
 		free(s->files[i]);
 	}
 	free(s->files);
+	for (size_t i = 0; i < s->nstores; i++)
+		buf_release(&s->stores[i]);
+	free(s->stores);
+}
+
+/* Ask for the blob name (read by the next fetch). */
+static void want(struct scene *s, const char *name)
+{
+	for (size_t i = 0; i < s->nblobs; i++)
+		if (!strcmp(s->names[i], name))
+			return;
+	s->names = xrealloc(s->names, (s->nblobs + 1) * sizeof(*s->names));
+	s->blobs = xrealloc(s->blobs, (s->nblobs + 1) * sizeof(*s->blobs));
+	s->names[s->nblobs] = xstrdup(name);
+	s->blobs[s->nblobs].name = s->names[s->nblobs];
+	s->nblobs++;
+}
+
+static void wantf(struct scene *s, const char *prefix, const char *path)
+{
+	struct buf name = BUF_INIT;
+
+	buf_addf(&name, "%s:%s", prefix, path);
+	want(s, name.buf);
+	buf_release(&name);
+}
+
+/* Read every blob asked for since the last fetch, with one git call. */
+static int fetch(struct scene *s)
+{
+	int ret;
+
+	s->stores = xrealloc(s->stores, (s->nstores + 1) * sizeof(*s->stores));
+	buf_init(&s->stores[s->nstores], 0);
+	ret = memrepo_read_blobs(NULL, s->blobs + s->fetched, s->nblobs - s->fetched,
+				 &s->stores[s->nstores++]);
+	if (!ret)
+		s->fetched = s->nblobs;
+	return ret;
+}
+
+/* The fetched blob of that name, or NULL when there is none. */
+static const struct blob *blob_of(const struct scene *s, const char *prefix,
+				  const char *path)
+{
+	struct buf name = BUF_INIT;
+	const struct blob *b = NULL;
+
+	if (prefix)
+		buf_addf(&name, "%s:%s", prefix, path);
+	else
+		buf_addstr(&name, path);
+	for (size_t i = 0; i < s->fetched && !b; i++)
+		if (!strcmp(s->names[i], name.buf) && s->blobs[i].found)
+			b = &s->blobs[i];
+	buf_release(&name);
+	return b;
+}
+
+/* HEAD's blob of path (fetched), or NULL. */
+static const struct blob *head_blob(const struct scene *s, const char *path)
+{
+	const struct tracked *t = tracked_find(&s->head, path);
+
+	return t ? blob_of(s, NULL, t->oid) : NULL;
+}
+
+/* Ask for HEAD's blob of path, when HEAD has one. */
+static void want_head(struct scene *s, const char *path)
+{
+	const struct tracked *t = tracked_find(&s->head, path);
+
+	if (t)
+		want(s, t->oid);
 }
 
 /*
- * Parse the blob of t (NULL: absent). Returns the parsed file (owned by
- * the scene), or NULL when absent or invalid; an invalid blob is reported
- * as "'PATH' (WHAT): line L, column C: ..." and counted in *bad when bad is
- * not NULL, else only warned about.
+ * Parse a fetched blob (NULL: absent) of path. Returns the parsed file
+ * (owned by the scene), or NULL when absent or invalid; an invalid blob is
+ * reported as "'PATH' (WHAT): line L, column C: ..." and counted in *bad
+ * when bad is not NULL, else only warned about. bytes, when not NULL, gets
+ * the blob's bytes.
  */
-static struct memfile *load(struct scene *s, const struct tracked *t, const char *what,
-			    int *bad, struct buf *bytes)
+static struct memfile *load(struct scene *s, const struct blob *b, const char *path,
+			    const char *what, int *bad, struct span *bytes)
 {
-	struct buf data = BUF_INIT, err = BUF_INIT;
-	struct memfile *mf = NULL;
+	struct buf err = BUF_INIT;
+	struct memfile *mf;
 
-	if (!t)
+	if (!b)
 		return NULL;
-	if (memrepo_read_blob(NULL, t->oid, &data)) {
-		if (bad)
-			(*bad)++;
-		goto out;
-	}
 	mf = xmalloc(sizeof(*mf));
 	*mf = (struct memfile)MEMFILE_INIT;
-	if (memfile_parse(mf, data.buf, data.len, &err)) {
+	if (memfile_parse_borrowed(mf, b->data, b->len, &err)) {
 		if (bad) {
-			error("'%s' (%s): %s", t->path, what, err.buf);
+			error("'%s' (%s): %s", path, what, err.buf);
 			(*bad)++;
 		} else {
 			warning("'%s' (%s) is not a valid memory file, left out: %s",
-				t->path, what, err.buf);
+				path, what, err.buf);
 		}
 		memfile_release(mf);
 		free(mf);
-		mf = NULL;
-		goto out;
+		buf_release(&err);
+		return NULL;
 	}
 	s->files = xrealloc(s->files, (s->nfiles + 1) * sizeof(*s->files));
 	s->files[s->nfiles++] = mf;
 	if (bytes) {
-		buf_reset(bytes);
-		buf_addbuf(bytes, &data);
+		bytes->p = b->data;
+		bytes->n = b->len;
 	}
-out:
-	buf_release(&data);
 	buf_release(&err);
 	return mf;
 }
@@ -150,26 +232,43 @@ static char *unified_path(const char *dir)
 	return buf_detach(&p, NULL);
 }
 
-/* A new blob for a path, written once every check has passed. */
-struct plan {
-	char *path;
-	char mode[8];
-	struct buf old; /* the staged bytes it replaces */
-	int was_staged; /* the path had an index entry */
-	struct buf new;
+/* crdtmem.* settings, read with one git call. */
+struct settings {
+	struct buf host;
+	int allow_secrets;
 };
 
-static int allow_secrets(void)
+static int read_settings(struct settings *st)
 {
+	struct buf out = BUF_INIT;
 	const char *env = getenv("CRDTMEM_ALLOW_SECRETS");
-	struct buf v = BUF_INIT;
-	int allow = env && *env && strcmp(env, "0");
 
-	if (!allow &&
-	    !git_output(&v, NULL, "config", "--bool", "crdtmem.allowSecrets", NULL))
-		allow = !strcmp(v.buf, "true");
-	buf_release(&v);
-	return allow;
+	buf_init(&st->host, 0);
+	st->allow_secrets = env && *env && strcmp(env, "0");
+	/* Exit 1: no crdtmem.* setting at all. */
+	int status = git_output(&out, NULL, "config", "-z", "--get-regexp", "^crdtmem\\.",
+				NULL);
+	if (status < 0) {
+		buf_release(&out);
+		return -1;
+	}
+	/* "name\nvalue\0" records */
+	for (const char *p = out.buf; status == 0 && p < out.buf + out.len;
+	     p += strlen(p) + 1) {
+		const char *nl = strchr(p, '\n');
+		const char *value = nl ? nl + 1 : "true";
+		size_t name_len = nl ? (size_t)(nl - p) : strlen(p);
+		if (name_len == 12 && !strncmp(p, "crdtmem.host", 12)) {
+			buf_reset(&st->host);
+			buf_addstr(&st->host, value);
+		} else if (name_len == 20 && !strncmp(p, "crdtmem.allowsecrets", 20)) {
+			st->allow_secrets |= !strcmp(value, "true") ||
+					     !strcmp(value, "yes") ||
+					     !strcmp(value, "on") || !strcmp(value, "1");
+		}
+	}
+	buf_release(&out);
+	return 0;
 }
 
 /* Report changed entries that look like credentials. Returns how many. */
@@ -189,246 +288,309 @@ static size_t find_secrets(const char *path, const struct entry_set *changed)
 	return found;
 }
 
-static int file_equals(const char *path, const struct buf *data, int *exists)
+static int file_equals(const char *path, const char *data, size_t len, int *exists)
 {
 	struct buf now = BUF_INIT;
 	int same;
 
 	*exists = !read_whole_file(path, &now);
-	same = *exists && now.len == data->len && !memcmp(now.buf, data->buf, data->len);
+	same = *exists && now.len == len && !memcmp(now.buf, data, len);
 	buf_release(&now);
 	return same;
 }
 
-/* Stage every plan, and update the work tree where it held what was staged. */
-static int carry_out(struct plan *plans, size_t nplans)
+static int same_bytes(const struct span *a, const struct buf *b)
 {
-	for (size_t i = 0; i < nplans; i++) {
-		struct plan *p = &plans[i];
-		char oid[72];
+	return a->n == b->len && !memcmp(a->p, b->buf, b->len);
+}
+
+/* A new blob for a path, written once every check has passed. */
+struct plan {
+	char *path;
+	char mode[8];
+	struct span old; /* the staged bytes it replaces (borrowed) */
+	int was_staged;	 /* the path had an index entry */
+	struct buf new;
+};
+
+struct plans {
+	struct plan *v;
+	size_t nr;
+};
+
+static void plans_release(struct plans *p)
+{
+	for (size_t i = 0; i < p->nr; i++) {
+		free(p->v[i].path);
+		buf_release(&p->v[i].new);
+	}
+	free(p->v);
+}
+
+/* Plan path's new bytes (taken), unless they are what is staged. */
+static void add_plan_bytes(struct plans *p, const char *path, const char *mode,
+			   const struct span *old, int was_staged, struct buf *new)
+{
+	struct plan *pl;
+
+	if (was_staged && same_bytes(old, new)) {
+		buf_release(new);
+		return;
+	}
+	p->v = xrealloc(p->v, (p->nr + 1) * sizeof(*p->v));
+	pl = &p->v[p->nr++];
+	pl->path = xstrdup(path);
+	snprintf(pl->mode, sizeof(pl->mode), "%s", mode ? mode : "100644");
+	pl->old = *old;
+	pl->was_staged = was_staged;
+	pl->new = *new;
+	buf_init(new, 0);
+}
+
+/* The same for the canonical file of set in fmt. */
+static void add_plan(struct plans *p, const char *path, const char *mode,
+		     const struct span *old, int was_staged, const struct entry_set *set,
+		     enum memfile_format fmt)
+{
+	struct buf new = BUF_INIT;
+
+	memfile_serialize(set, fmt, &new);
+	add_plan_bytes(p, path, mode, old, was_staged, &new);
+}
+
+/* Stage every plan, and update the work tree where it held what was staged. */
+static int carry_out(const struct plans *p, const char *gitdir)
+{
+	struct stage_item *items = xcalloc(p->nr + 1, sizeof(*items));
+	int ret = -1;
+
+	for (size_t i = 0; i < p->nr; i++) {
+		items[i].path = p->v[i].path;
+		items[i].mode = p->v[i].mode;
+		items[i].data = p->v[i].new.buf;
+		items[i].len = p->v[i].new.len;
+	}
+	if (memrepo_stage_all(NULL, gitdir, items, p->nr))
+		goto out;
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct plan *pl = &p->v[i];
 		int exists;
 
-		if (memrepo_stage(NULL, p->path, p->mode, p->new.buf, p->new.len, oid))
-			return -1;
-		if (file_equals(p->path, &p->old, &exists) ||
-		    (!exists && !p->was_staged)) {
-			if (atomic_write(p->path, p->new.buf, p->new.len, ATOMIC_FSYNC))
-				return -1;
+		if (file_equals(pl->path, pl->old.p, pl->old.n, &exists) ||
+		    (!exists && !pl->was_staged)) {
+			if (atomic_write(pl->path, pl->new.buf, pl->new.len,
+					 ATOMIC_FSYNC))
+				goto out;
 		} else {
 			warning("'%s' has changes that are not staged; they were left "
 				"as they are (the commit holds the stamped staged "
 				"version)",
-				p->path);
+				pl->path);
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	free(items);
+	return ret;
 }
 
-static void add_plan(struct plan **plans, size_t *n, const char *path, const char *mode,
-		     const struct buf *old, int was_staged, const struct entry_set *set,
-		     enum memfile_format fmt)
+/* out = out joined with set. */
+static void join_into(struct entry_set *out, const struct entry_set *set)
 {
-	struct plan *p;
+	struct entry_set next = ENTRY_SET_INIT;
 
-	*plans = xrealloc(*plans, (*n + 1) * sizeof(**plans));
-	p = &(*plans)[(*n)++];
-	p->path = xstrdup(path);
-	snprintf(p->mode, sizeof(p->mode), "%s", mode ? mode : "100644");
-	buf_init(&p->old, 0);
-	buf_addbuf(&p->old, old);
-	p->was_staged = was_staged;
-	buf_init(&p->new, 0);
-	memfile_serialize(set, fmt, &p->new);
+	crdt_join_sets(out, set, &next);
+	entry_set_release(out);
+	*out = next;
 }
 
-static int same_bytes(const struct buf *a, const struct buf *b)
+/* The folders that hold governed files of list (stage 0). Caller frees. */
+static char **memory_dirs(const struct tracked_list *l, size_t *n)
 {
-	return a->len == b->len && !memcmp(a->buf, b->buf, a->len);
+	char **dirs = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < l->nr; i++) {
+		const struct tracked *t = &l->v[i];
+		size_t k;
+		if (!t->governed || t->stage)
+			continue;
+		char *d = memrepo_dirname(t->path);
+		for (k = 0; k < *n && strcmp(dirs[k], d); k++)
+			;
+		if (k < *n) {
+			free(d);
+			continue;
+		}
+		dirs = xrealloc(dirs, (*n + 1) * sizeof(*dirs));
+		dirs[(*n)++] = d;
+	}
+	return dirs;
+}
+
+static void free_dirs(char **dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
+/*
+ * The pre-commit work for the files of one folder: stamp the changed host
+ * files, then plan the unified file as the join of its previous content
+ * and every host file.
+ */
+static void pre_commit_dir(struct scene *s, const char *dir,
+			   const struct restamp_clock *clock, struct plans *plans,
+			   int *bad, size_t *secrets)
+{
+	char *upath = unified_path(dir);
+	const struct tracked *uidx = tracked_find(&s->index, upath);
+	const struct blob *uhead_blob = head_blob(s, upath);
+	struct span ubytes = {"", 0}, bytes = {"", 0};
+	struct entry_set joined = ENTRY_SET_INIT;
+	const struct entry_set *known[2 + NR_OTHER_HEADS];
+	size_t nknown = 0;
+	int changed_here = !uidx || !uhead_blob || strcmp(uidx->oid, uhead_blob->oid);
+	int unified_governed = !uidx || uidx->governed;
+	struct memfile *uidx_mf = NULL, *mf;
+
+	if (uidx && !uidx->governed)
+		uidx = NULL;
+	if (uidx && (uidx_mf = load(s, blob_of(s, NULL, uidx->oid), upath, "staged", bad,
+				    &ubytes)))
+		known[nknown++] = &uidx_mf->set;
+	if ((mf = load(s, uhead_blob, upath, "HEAD", NULL, NULL)))
+		known[nknown++] = &mf->set;
+	for (int h = 0; h < NR_OTHER_HEADS; h++)
+		if (s->has_other[h] && (mf = load(s, blob_of(s, other_heads[h], upath),
+						  upath, other_heads[h], NULL, NULL)))
+			known[nknown++] = &mf->set;
+	if (uidx_mf)
+		join_into(&joined, &uidx_mf->set);
+
+	for (size_t i = 0; i < s->index.nr; i++) {
+		const struct tracked *t = &s->index.v[i];
+		const struct entry_set *kn[2 + 2 * NR_OTHER_HEADS];
+		struct entry_set stamped = ENTRY_SET_INIT, changed = ENTRY_SET_INIT;
+		struct restamp_stats st;
+		size_t nk = 0;
+
+		if (!t->governed || t->stage || t->is_unified || !in_dir(t->path, dir))
+			continue;
+		const struct blob *head = head_blob(s, t->path);
+		struct memfile *staged =
+			load(s, blob_of(s, NULL, t->oid), t->path, "staged", bad, &bytes);
+		if (!staged)
+			continue;
+		if (head && !strcmp(head->oid, t->oid)) {
+			/* Committed before: already stamped. */
+			join_into(&joined, &staged->set);
+			continue;
+		}
+		changed_here = 1;
+		if (staged->duplicates)
+			warning("'%s': %zu names appear more than once; their versions "
+				"were "
+				"joined into one",
+				t->path, staged->duplicates);
+		struct memfile *prev = load(s, head, t->path, "HEAD", NULL, NULL);
+		for (size_t k = 0; k < nknown; k++)
+			kn[nk++] = known[k];
+		for (int h = 0; h < NR_OTHER_HEADS; h++)
+			if (s->has_other[h] &&
+			    (mf = load(s, blob_of(s, other_heads[h], t->path), t->path,
+				       other_heads[h], NULL, NULL)))
+				kn[nk++] = &mf->set;
+		restamp(&staged->set, prev ? &prev->set : NULL, kn, nk, clock, &stamped,
+			&changed, &st);
+		*secrets += find_secrets(t->path, &changed);
+		if (st.future)
+			warning("'%s': %zu versions are stamped more than a day ahead of "
+				"this "
+				"machine's clock; is a clock wrong?",
+				t->path, st.future);
+		enum memfile_format fmt = staged->format != MEMFILE_EMPTY ? staged->format
+					  : prev && prev->format != MEMFILE_EMPTY
+						  ? prev->format
+						  : MEMFILE_ARRAY;
+		add_plan(plans, t->path, t->mode, &bytes, 1, &stamped, fmt);
+		join_into(&joined, &stamped);
+		entry_set_release(&stamped);
+		entry_set_release(&changed);
+	}
+	if (changed_here && unified_governed && !*bad)
+		add_plan(plans, upath, uidx ? uidx->mode : NULL, &ubytes, uidx != NULL,
+			 &joined,
+			 uidx_mf && uidx_mf->format != MEMFILE_EMPTY ? uidx_mf->format
+								     : MEMFILE_ARRAY);
+	entry_set_release(&joined);
+	free(upath);
 }
 
 static int pre_commit(void)
 {
 	struct scene s = {0};
-	struct plan *plans = NULL;
-	size_t nplans = 0, secrets = 0;
-	struct buf host = BUF_INIT, bytes = BUF_INIT;
+	struct plans plans = {0};
+	struct settings set = {BUF_INIT, 0};
+	struct buf host = BUF_INIT, gitdir = BUF_INIT;
 	struct restamp_clock clock;
-	int bad = 0, ret = EXIT_CONFLICT, any = 0;
+	size_t secrets = 0, ndirs = 0;
+	int bad = 0, ret = EXIT_CONFLICT;
 	char **dirs = NULL;
-	size_t ndirs = 0;
 
 	if (memrepo_ls_index(NULL, &s.index, 0))
 		goto out;
-	for (size_t i = 0; i < s.index.nr; i++)
-		any |= s.index.v[i].governed && !s.index.v[i].stage;
-	if (!any) {
+	dirs = memory_dirs(&s.index, &ndirs);
+	if (!ndirs) {
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (memrepo_ls_tree(NULL, "HEAD", &s.head, 0) < 0)
+	if (memrepo_git_dir(NULL, &gitdir) ||
+	    memrepo_ls_tree(NULL, "HEAD", &s.head, MEMREPO_NO_ATTR) < 0)
 		goto out;
 	for (int h = 0; h < NR_OTHER_HEADS; h++) {
-		int r = memrepo_ls_tree(NULL, other_heads[h], &s.other[h], 0);
-		if (r < 0)
-			goto out;
-		s.has_other[h] = !r;
+		struct buf p = BUF_INIT;
+		struct stat st;
+		buf_addf(&p, "%s/%s", gitdir.buf, other_heads[h]);
+		s.has_other[h] = !stat(p.buf, &st);
+		buf_release(&p);
 	}
-	if (writer_host(&host, NULL, NULL) || writer_clock(&clock, host.buf))
-		goto out;
-
-	/* The folders that hold memory files. */
+	/* Every version this commit is measured against, in one read. */
 	for (size_t i = 0; i < s.index.nr; i++) {
 		const struct tracked *t = &s.index.v[i];
-		char *d;
-		size_t k;
 		if (!t->governed || t->stage)
 			continue;
-		d = memrepo_dirname(t->path);
-		for (k = 0; k < ndirs && strcmp(dirs[k], d); k++)
-			;
-		if (k < ndirs) {
-			free(d);
-			continue;
-		}
-		dirs = xrealloc(dirs, (ndirs + 1) * sizeof(*dirs));
-		dirs[ndirs++] = d;
+		want(&s, t->oid);
+		want_head(&s, t->path);
+		for (int h = 0; h < NR_OTHER_HEADS; h++)
+			if (s.has_other[h])
+				wantf(&s, other_heads[h], t->path);
 	}
-
 	for (size_t d = 0; d < ndirs; d++) {
 		char *upath = unified_path(dirs[d]);
-		struct tracked *uidx = tracked_find(&s.index, upath);
-		const struct tracked *uhead = tracked_find(&s.head, upath);
-		struct buf ubytes = BUF_INIT;
-		struct entry_set joined = ENTRY_SET_INIT;
-		int dir_changed = 0, unified_governed = uidx ? uidx->governed : 1;
-		const struct entry_set *known[2 + 2 * NR_OTHER_HEADS];
-		size_t nknown = 0;
-		struct memfile *uidx_mf = NULL;
-
-		if (uidx && !uidx->governed)
-			uidx = NULL;
-		if (uidx)
-			uidx_mf = load(&s, uidx, "staged", &bad, &ubytes);
-		struct memfile *uhead_mf = load(
-			&s, uhead && uhead->governed ? uhead : NULL, "HEAD", NULL, NULL);
-		if (uhead_mf)
-			known[nknown++] = &uhead_mf->set;
-		if (uidx_mf)
-			known[nknown++] = &uidx_mf->set;
-		for (int h = 0; h < NR_OTHER_HEADS; h++) {
-			struct memfile *mf =
-				s.has_other[h]
-					? load(&s, tracked_find(&s.other[h], upath),
-					       other_heads[h], NULL, NULL)
-					: NULL;
-			if (mf)
-				known[nknown++] = &mf->set;
-		}
-		if (uidx && (!uhead || strcmp(uidx->oid, uhead->oid)))
-			dir_changed = 1;
-		if (!uidx)
-			dir_changed = 1;
-		if (uidx_mf)
-			crdt_join_sets(&uidx_mf->set, &(struct entry_set)ENTRY_SET_INIT,
-				       &joined);
-
-		for (size_t i = 0; i < s.index.nr; i++) {
-			struct tracked *t = &s.index.v[i];
-			const struct tracked *th;
-			struct entry_set stamped = ENTRY_SET_INIT,
-					 changed = ENTRY_SET_INIT, next = ENTRY_SET_INIT;
-			const struct entry_set *kn[2 + 3 * NR_OTHER_HEADS];
-			size_t nk = 0;
-			struct restamp_stats st;
-
-			if (!t->governed || t->stage || t->is_unified ||
-			    !in_dir(t->path, dirs[d]))
-				continue;
-			th = tracked_find(&s.head, t->path);
-			struct memfile *mf = load(&s, t, "staged", &bad, &bytes);
-			if (!mf)
-				continue;
-			if (th && !strcmp(th->oid, t->oid)) {
-				/* Committed before: already stamped. */
-				crdt_join_sets(&joined, &mf->set, &next);
-				entry_set_release(&joined);
-				joined = next;
-				continue;
-			}
-			dir_changed = 1;
-			if (mf->duplicates)
-				warning("'%s': %zu names appear more than once; their "
-					"versions "
-					"were joined into one",
-					t->path, mf->duplicates);
-			struct memfile *prev = load(&s, th, "HEAD", NULL, NULL);
-			for (size_t k = 0; k < nknown; k++)
-				kn[nk++] = known[k];
-			for (int h = 0; h < NR_OTHER_HEADS; h++) {
-				struct memfile *o =
-					s.has_other[h]
-						? load(&s,
-						       tracked_find(&s.other[h], t->path),
-						       other_heads[h], NULL, NULL)
-						: NULL;
-				if (o)
-					kn[nk++] = &o->set;
-			}
-			restamp(&mf->set, prev ? &prev->set : NULL, kn, nk, &clock,
-				&stamped, &changed, &st);
-			secrets += find_secrets(t->path, &changed);
-			if (st.future)
-				warning("'%s': %zu versions are stamped more than a day "
-					"ahead "
-					"of this machine's clock; is a clock wrong?",
-					t->path, st.future);
-			enum memfile_format fmt = mf->format != MEMFILE_EMPTY ? mf->format
-						  : prev && prev->format != MEMFILE_EMPTY
-							  ? prev->format
-							  : MEMFILE_ARRAY;
-			add_plan(&plans, &nplans, t->path, t->mode, &bytes, 1, &stamped,
-				 fmt);
-			if (same_bytes(&plans[nplans - 1].old, &plans[nplans - 1].new)) {
-				/* Already stamped and canonical: nothing to write. */
-				buf_release(&plans[nplans - 1].old);
-				buf_release(&plans[nplans - 1].new);
-				free(plans[nplans - 1].path);
-				nplans--;
-			}
-			crdt_join_sets(&joined, &stamped, &next);
-			entry_set_release(&joined);
-			joined = next;
-			entry_set_release(&stamped);
-			entry_set_release(&changed);
-		}
-		if (dir_changed && unified_governed && !bad) {
-			enum memfile_format fmt =
-				uidx_mf && uidx_mf->format != MEMFILE_EMPTY
-					? uidx_mf->format
-					: MEMFILE_ARRAY;
-			add_plan(&plans, &nplans, upath, uidx ? uidx->mode : NULL,
-				 &ubytes, uidx != NULL, &joined, fmt);
-			if (uidx &&
-			    same_bytes(&plans[nplans - 1].old, &plans[nplans - 1].new)) {
-				buf_release(&plans[nplans - 1].old);
-				buf_release(&plans[nplans - 1].new);
-				free(plans[nplans - 1].path);
-				nplans--;
-			}
-		}
-		entry_set_release(&joined);
-		buf_release(&ubytes);
+		want_head(&s, upath);
+		for (int h = 0; h < NR_OTHER_HEADS; h++)
+			if (s.has_other[h])
+				wantf(&s, other_heads[h], upath);
 		free(upath);
 	}
-
+	if (fetch(&s) || read_settings(&set))
+		goto out;
+	if (writer_host_named(&host, set.host.len ? set.host.buf : NULL) ||
+	    writer_clock(&clock, host.buf))
+		goto out;
+	for (size_t d = 0; d < ndirs; d++)
+		pre_commit_dir(&s, dirs[d], &clock, &plans, &bad, &secrets);
 	if (bad) {
 		fprintf(stderr,
 			"hint: fix the file%s named above, 'git add' %s, and commit "
-			"again; nothing was changed\n",
+			"again; "
+			"nothing was changed\n",
 			bad > 1 ? "s" : "", bad > 1 ? "them" : "it");
 		goto out;
 	}
-	if (secrets && !allow_secrets()) {
+	if (secrets && !set.allow_secrets) {
 		fprintf(stderr, "hint: memory repositories are pushed to other machines; "
 				"remove the "
 				"secret, or, if it is meant to be there, commit with "
@@ -436,21 +598,15 @@ static int pre_commit(void)
 				"crdtmem.allowSecrets true)\n");
 		goto out;
 	}
-	if (carry_out(plans, nplans))
+	if (carry_out(&plans, gitdir.buf))
 		goto out;
 	ret = EXIT_OK;
 out:
-	for (size_t i = 0; i < nplans; i++) {
-		free(plans[i].path);
-		buf_release(&plans[i].old);
-		buf_release(&plans[i].new);
-	}
-	free(plans);
-	for (size_t i = 0; i < ndirs; i++)
-		free(dirs[i]);
-	free(dirs);
+	plans_release(&plans);
+	free_dirs(dirs, ndirs);
+	buf_release(&set.host);
 	buf_release(&host);
-	buf_release(&bytes);
+	buf_release(&gitdir);
 	scene_release(&s);
 	return ret;
 }
@@ -465,29 +621,39 @@ static int own_commit(void)
 
 static int post_commit(void)
 {
-	struct tracked_list index = TRACKED_LIST_INIT, head = TRACKED_LIST_INIT;
-	struct buf blob = BUF_INIT;
+	struct scene s = {0};
 	int ret = EXIT_CONFLICT;
 
-	if (memrepo_ls_index(NULL, &index, 0) || memrepo_ls_tree(NULL, "HEAD", &head, 0))
+	if (memrepo_ls_index(NULL, &s.index, 0) ||
+	    memrepo_ls_tree(NULL, "HEAD", &s.head, MEMREPO_NO_ATTR) < 0)
 		goto out;
-	for (size_t i = 0; i < index.nr; i++) {
-		const struct tracked *t = &index.v[i];
-		const struct tracked *h = tracked_find(&head, t->path);
+	/* Only files whose index entry differs from the commit need a look. */
+	for (size_t i = 0; i < s.index.nr; i++) {
+		const struct tracked *t = &s.index.v[i];
+		const struct tracked *h = tracked_find(&s.head, t->path);
+		if (t->governed && !t->stage && h && strcmp(h->oid, t->oid))
+			want(&s, h->oid);
+	}
+	if (s.nblobs && fetch(&s))
+		goto out;
+	for (size_t i = 0; i < s.index.nr; i++) {
+		const struct tracked *t = &s.index.v[i];
+		const struct tracked *h = tracked_find(&s.head, t->path);
+		const struct blob *b;
 		struct child c = CHILD_INIT;
 		struct buf arg = BUF_INIT;
 		int exists;
 
-		if (!t->governed || t->stage || !h || !strcmp(h->oid, t->oid))
+		if (!t->governed || t->stage || !h || !strcmp(h->oid, t->oid) ||
+		    !(b = blob_of(&s, NULL, h->oid)))
 			continue;
 		/*
 		 * "git commit PATH" stages PATH's unstamped bytes in the real
 		 * index; the commit and the work tree hold the stamped ones.
 		 */
-		if (memrepo_read_blob(NULL, h->oid, &blob) ||
-		    !file_equals(t->path, &blob, &exists))
+		if (!file_equals(t->path, b->data, b->len, &exists))
 			continue;
-		buf_addf(&arg, "%s,%s,%s", h->mode, h->oid, h->path);
+		buf_addf(&arg, "%s,%s,%s", t->mode, h->oid, t->path);
 		child_git(&c, "update-index", "--cacheinfo", arg.buf, NULL);
 		c.capture_err = 1;
 		if (child_run(&c))
@@ -498,9 +664,47 @@ static int post_commit(void)
 	}
 	ret = EXIT_OK;
 out:
-	tracked_list_release(&index);
-	tracked_list_release(&head);
-	buf_release(&blob);
+	scene_release(&s);
+	return ret;
+}
+
+/*
+ * The join of dir's unified file at HEAD and every host file beside it, in
+ * now. Returns 1 when it differs from the unified file at HEAD, 0 when not,
+ * -1 when a file is not valid (warned about).
+ */
+static int unified_join(struct scene *s, const char *dir, const char *upath,
+			struct buf *now, struct span *ubytes)
+{
+	const struct blob *ub = head_blob(s, upath);
+	struct memfile *umf = load(s, ub, upath, "HEAD", NULL, ubytes);
+	struct entry_set joined = ENTRY_SET_INIT;
+	int ret;
+
+	if (ub && !umf)
+		return -1;
+	if (!ub)
+		ubytes->n = 0;
+	if (umf)
+		join_into(&joined, &umf->set);
+	for (size_t k = 0; k < s->head.nr; k++) {
+		const struct tracked *h = &s->head.v[k];
+		if (!h->governed || h->is_unified || !in_dir(h->path, dir))
+			continue;
+		struct memfile *mf =
+			load(s, head_blob(s, h->path), h->path, "HEAD", NULL, NULL);
+		if (!mf) {
+			entry_set_release(&joined);
+			return -1;
+		}
+		join_into(&joined, &mf->set);
+	}
+	buf_reset(now);
+	memfile_serialize(
+		&joined,
+		umf && umf->format != MEMFILE_EMPTY ? umf->format : MEMFILE_ARRAY, now);
+	entry_set_release(&joined);
+	ret = !(ub && same_bytes(ubytes, now));
 	return ret;
 }
 
@@ -511,11 +715,12 @@ out:
 static int fix_unified(void)
 {
 	struct scene s = {0};
-	struct tracked_list index = TRACKED_LIST_INIT;
 	struct child c = CHILD_INIT;
-	struct buf ubytes = BUF_INIT, now = BUF_INIT;
-	char **fixed = NULL;
-	size_t nfixed = 0;
+	struct span ubytes = {"", 0};
+	struct buf now = BUF_INIT, gitdir = BUF_INIT;
+	struct plans plans = {0};
+	char **dirs = NULL;
+	size_t ndirs = 0;
 	int ret = EXIT_CONFLICT;
 
 	int rebasing = memrepo_rebasing(NULL);
@@ -523,108 +728,68 @@ static int fix_unified(void)
 		ret = rebasing > 0 ? EXIT_OK : EXIT_CONFLICT;
 		goto out;
 	}
-	if (memrepo_ls_tree(NULL, "HEAD", &s.head, 0) ||
-	    memrepo_ls_index(NULL, &index, 0))
+	if (memrepo_ls_tree(NULL, "HEAD", &s.head, 0) < 0 ||
+	    memrepo_ls_index(NULL, &s.index, 0))
 		goto out;
-	for (size_t i = 0; i < s.head.nr; i++) {
-		const struct tracked *t = &s.head.v[i];
-		if (!t->governed || t->is_unified)
-			continue;
-		char *dir = memrepo_dirname(t->path);
-		char *upath = unified_path(dir);
-		int seen = 0;
-		for (size_t k = 0; k < nfixed; k++)
-			seen |= !strcmp(fixed[k], upath);
-		for (size_t k = 0; k < i; k++)
-			seen |= s.head.v[k].governed && !s.head.v[k].is_unified &&
-				in_dir(s.head.v[k].path, dir);
-		if (seen) {
-			free(dir);
-			free(upath);
-			continue;
-		}
+	dirs = memory_dirs(&s.head, &ndirs);
+	for (size_t i = 0; i < s.head.nr; i++)
+		if (s.head.v[i].governed)
+			want(&s, s.head.v[i].oid);
+	if (fetch(&s))
+		goto out;
+	for (size_t d = 0; d < ndirs; d++) {
+		char *upath = unified_path(dirs[d]);
 		const struct tracked *uhead = tracked_find(&s.head, upath);
-		const struct tracked *uidx = tracked_find(&index, upath);
-		struct memfile *umf =
-			uhead ? load(&s, uhead, "HEAD", NULL, &ubytes) : NULL;
-		struct entry_set joined = ENTRY_SET_INIT, next = ENTRY_SET_INIT;
-		int ok = !uhead || umf, exists;
+		const struct tracked *uidx = tracked_find(&s.index, upath);
+		int exists;
 
-		if (umf)
-			crdt_join_sets(&umf->set, &(struct entry_set)ENTRY_SET_INIT,
-				       &joined);
-		else
-			buf_reset(&ubytes);
-		for (size_t k = i; ok && k < s.head.nr; k++) {
-			const struct tracked *h = &s.head.v[k];
-			if (!h->governed || h->is_unified || !in_dir(h->path, dir))
-				continue;
-			struct memfile *mf = load(&s, h, "HEAD", NULL, NULL);
-			if (!mf) {
-				ok = 0;
-				break;
-			}
-			crdt_join_sets(&joined, &mf->set, &next);
-			entry_set_release(&joined);
-			joined = next;
-			next = (struct entry_set)ENTRY_SET_INIT;
-		}
-		buf_reset(&now);
-		memfile_serialize(&joined,
-				  umf && umf->format != MEMFILE_EMPTY ? umf->format
-								      : MEMFILE_ARRAY,
-				  &now);
-		entry_set_release(&joined);
-		if (ok && !(uhead && same_bytes(&now, &ubytes))) {
+		if (unified_join(&s, dirs[d], upath, &now, &ubytes) == 1) {
 			int index_clean =
 				uhead ? uidx && !strcmp(uidx->oid, uhead->oid) : !uidx;
-			int tree_clean = file_equals(upath, &ubytes, &exists) ||
-					 (!exists && !uhead);
-			char oid[72];
-			if (!index_clean || !tree_clean) {
+			int tree_clean =
+				file_equals(upath, ubytes.p, ubytes.n, &exists) ||
+				(!exists && !uhead);
+			if (index_clean && tree_clean)
+				add_plan_bytes(&plans, upath, uhead ? uhead->mode : NULL,
+					       &ubytes, uhead != NULL, &now);
+			else
 				warning("'%s' is not the join of the host files, and has "
 					"local "
 					"changes; run 'git-merge-crdtmem verify --fix' "
 					"when they "
 					"are done",
 					upath);
-			} else if (!atomic_write(upath, now.buf, now.len, ATOMIC_FSYNC) &&
-				   !memrepo_stage(NULL, upath, uhead ? uhead->mode : NULL,
-						  now.buf, now.len, oid)) {
-				fixed = xrealloc(fixed, (nfixed + 1) * sizeof(*fixed));
-				fixed[nfixed++] = xstrdup(upath);
-			}
 		}
-		free(dir);
 		free(upath);
 	}
-	if (nfixed) {
-		static const char *const env[] = {"CRDTMEM_HOOK_COMMIT=1", NULL};
-		child_git(&c, "commit", "--no-verify", "-q", "-m",
-			  "Update unified-memory.json to the join of the host files",
-			  "--only", "--", NULL);
-		for (size_t k = 0; k < nfixed; k++)
-			child_push(&c, fixed[k]);
-		c.env = env;
-		c.capture_err = 1;
-		if (child_run(&c)) {
-			error("cannot commit the corrected unified file: %s", c.err.buf);
-			goto out;
-		}
-		for (size_t k = 0; k < nfixed; k++)
-			fprintf(stderr,
-				"crdtmem: committed '%s' as the join of the host files\n",
-				fixed[k]);
+	if (!plans.nr) {
+		ret = EXIT_OK;
+		goto out;
 	}
+	if (memrepo_git_dir(NULL, &gitdir) || carry_out(&plans, gitdir.buf))
+		goto out;
+	static const char *const env[] = {"CRDTMEM_HOOK_COMMIT=1", NULL};
+	child_git(&c, "commit", "--no-verify", "-q", "-m",
+		  "Update unified-memory.json to the join of the host files", "--only",
+		  "--", NULL);
+	for (size_t k = 0; k < plans.nr; k++)
+		child_push(&c, plans.v[k].path);
+	c.env = env;
+	c.capture_err = 1;
+	if (child_run(&c)) {
+		error("cannot commit the corrected unified file: %s", c.err.buf);
+		goto out;
+	}
+	for (size_t k = 0; k < plans.nr; k++)
+		fprintf(stderr, "crdtmem: committed '%s' as the join of the host files\n",
+			plans.v[k].path);
 	ret = EXIT_OK;
 out:
-	for (size_t k = 0; k < nfixed; k++)
-		free(fixed[k]);
-	free(fixed);
+	plans_release(&plans);
+	free_dirs(dirs, ndirs);
 	child_release(&c);
-	tracked_list_release(&index);
-	buf_release(&ubytes);
 	buf_release(&now);
+	buf_release(&gitdir);
 	scene_release(&s);
 	return ret;
 }

@@ -290,6 +290,12 @@ int child_run(struct child *c)
 		}
 reaped:
 	sigaction(SIGPIPE, &old_pipe, NULL);
+	if (getenv("CRDTMEM_TRACE")) {
+		fprintf(stderr, "trace: %lld ms:", now_ms() - (deadline - timeout));
+		for (size_t i = 0; i < c->nr && i < 6; i++)
+			fprintf(stderr, " %s", c->args[i]);
+		fputc('\n', stderr);
+	}
 	if (c->timed_out)
 		return error("%s %s: no answer within %d s; stopped it", c->args[0],
 			     c->nr > 1 ? c->args[1] : "", timeout / 1000);

@@ -374,6 +374,15 @@ int memfile_parse_with_base(struct memfile *mf, const char *data, size_t len,
 	return parse_data(mf, base, err);
 }
 
+int memfile_parse_borrowed(struct memfile *mf, const char *data, size_t len,
+			   struct buf *err)
+{
+	buf_reset(&mf->copy);
+	mf->bytes = data;
+	mf->size = len;
+	return parse_data(mf, NULL, err);
+}
+
 int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err)
 {
 	return memfile_parse_with_base(mf, data, len, NULL, err);

@@ -41,6 +41,10 @@ struct memfile {
  */
 int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err);
 
+/* The same without a copy: data (borrowed) must outlive mf. */
+int memfile_parse_borrowed(struct memfile *mf, const char *data, size_t len,
+			   struct buf *err);
+
 /* The same, sharing base's entries as memfile_load_with_base does. */
 int memfile_parse_with_base(struct memfile *mf, const char *data, size_t len,
 			    const struct memfile *base, struct buf *err);

@@ -3,11 +3,14 @@
  */
 #include "memrepo.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "atomic.h"
 #include "diag.h"
 #include "gitops.h"
 
@@ -148,12 +151,11 @@ out:
 	return ret;
 }
 
-int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
-		    int fallback)
+/* Whether rev names a tree (a commit's, or a tree). -1 when git fails. */
+static int rev_exists(const char *dir, const char *rev)
 {
 	struct child c = CHILD_INIT;
 	struct buf spec = BUF_INIT;
-	int ret = -1;
 
 	buf_addf(&spec, "%s^{tree}", rev);
 	child_git(&c, "rev-parse", "-q", "--verify", spec.buf, NULL);
@@ -162,15 +164,25 @@ int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
 	int status = child_run(&c);
 	child_release(&c);
 	buf_release(&spec);
-	if (status < 0)
-		return -1;
-	if (status)
-		return 1;
+	return status < 0 ? -1 : !status;
+}
+
+int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
+		    int fallback)
+{
+	struct child c = CHILD_INIT;
+	int ret = -1;
+
 	child_git(&c, "ls-tree", "-r", "-z", "--full-tree", rev, NULL);
 	c.dir = dir;
 	c.capture_out = c.capture_err = 1;
 	if (child_run(&c)) {
-		error("git ls-tree %s failed: %s", rev, c.err.buf);
+		/* An unborn branch has no tree: an empty list, not an error. */
+		int exists = rev_exists(dir, rev);
+		if (!exists)
+			ret = 1;
+		else if (exists > 0)
+			error("git ls-tree %s failed: %s", rev, c.err.buf);
 		goto out;
 	}
 	for (const char *p = c.out.buf; p < c.out.buf + c.out.len; p += strlen(p) + 1) {
@@ -184,7 +196,7 @@ int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
 		memcpy(t->mode, mode, sizeof(mode));
 		memcpy(t->oid, oid, sizeof(oid));
 	}
-	ret = mark_governed(dir, out, fallback);
+	ret = fallback == MEMREPO_NO_ATTR ? 0 : mark_governed(dir, out, fallback);
 out:
 	child_release(&c);
 	return ret;
@@ -266,5 +278,159 @@ int memrepo_rebasing(const char *dir)
 		buf_release(&path);
 	}
 	child_release(&c);
+	return ret;
+}
+
+int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n, struct buf *store)
+{
+	struct child c = CHILD_INIT;
+	struct buf in = BUF_INIT;
+	int ret = -1;
+
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(blobs[i].name, '\n'))
+			return error("'%s': a path with a newline cannot be read",
+				     blobs[i].name);
+		buf_addstr(&in, blobs[i].name);
+		buf_addch(&in, '\n');
+	}
+	child_git(&c, "cat-file", "--batch", NULL);
+	c.dir = dir;
+	c.in = in.buf;
+	c.in_len = in.len;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c)) {
+		error("git cat-file failed: %s", c.err.buf);
+		goto out;
+	}
+	/* "<oid> <type> <size>\n<contents>\n", or "<name> missing\n" */
+	buf_release(store);
+	*store = c.out;
+	buf_init(&c.out, 0);
+	const char *p = store->buf, *end = store->buf + store->len;
+	for (size_t i = 0; i < n; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char oid[72], type[16];
+		unsigned long long size;
+
+		blobs[i].found = 0;
+		blobs[i].data = NULL;
+		blobs[i].len = 0;
+		if (!nl) {
+			error("git cat-file answered too little");
+			goto out;
+		}
+		if (sscanf(p, "%71s %15s %llu", oid, type, &size) == 3) {
+			if ((size_t)(end - nl - 1) < size + 1) {
+				error("git cat-file answered too little");
+				goto out;
+			}
+			if (!strcmp(type, "blob")) {
+				blobs[i].found = 1;
+				memcpy(blobs[i].oid, oid, sizeof(oid));
+				blobs[i].data = nl + 1;
+				blobs[i].len = (size_t)size;
+			}
+			p = nl + 1 + size + 1;
+		} else {
+			p = nl + 1; /* "<name> missing" or "ambiguous" */
+		}
+	}
+	ret = 0;
+out:
+	buf_release(&in);
+	child_release(&c);
+	return ret;
+}
+
+int memrepo_git_dir(const char *dir, struct buf *out)
+{
+	const char *env = getenv("GIT_DIR");
+	struct stat st;
+
+	buf_reset(out);
+	if (env && *env && !dir) {
+		buf_addstr(out, env);
+		return 0;
+	}
+	buf_addf(out, "%s%s.git", dir ? dir : "", dir ? "/" : "");
+	if (!stat(out->buf, &st) && S_ISDIR(st.st_mode))
+		return 0;
+	if (git_output(out, dir, "rev-parse", "--absolute-git-dir", NULL) || !out->len)
+		return error("cannot find the git dir of '%s'", dir ? dir : ".");
+	return 0;
+}
+
+int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_item *items,
+		      size_t n)
+{
+	struct child c = CHILD_INIT;
+	struct buf tmpdir = BUF_INIT, info = BUF_INIT;
+	char **tmp = xcalloc(n + 1, sizeof(*tmp));
+	int ret = -1;
+
+	if (!n)
+		goto done;
+	buf_addf(&tmpdir, "%s/crdtmem", gitdir);
+	if (mkdir_p(tmpdir.buf)) {
+		error("cannot create '%s': %s", tmpdir.buf, strerror(errno));
+		goto out;
+	}
+	child_git(&c, "hash-object", "-w", "--no-filters", "--", NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct buf name = BUF_INIT;
+		buf_addf(&name, "%s/stage-XXXXXX", tmpdir.buf);
+		int fd = mkstemp(name.buf);
+		if (fd < 0 || atomic_write_full(fd, items[i].data, items[i].len) ||
+		    close(fd)) {
+			error("cannot write '%s': %s", name.buf, strerror(errno));
+			if (fd >= 0)
+				unlink(name.buf);
+			buf_release(&name);
+			goto out;
+		}
+		tmp[i] = buf_detach(&name, NULL);
+		child_push(&c, tmp[i]);
+	}
+	c.dir = dir;
+	c.capture_out = c.capture_err = 1;
+	if (child_run(&c)) {
+		error("cannot store the memory files in git: %s", c.err.buf);
+		goto out;
+	}
+	const char *p = c.out.buf;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strcspn(p, "\n");
+		if (len < 40)
+			die("BUG: git hash-object gave %zu ids for %zu files", i, n);
+		buf_addf(&info, "%s %.*s\t%s", items[i].mode ? items[i].mode : "100644",
+			 (int)len, p, items[i].path);
+		buf_addch(&info, '\0');
+		p += len + (p[len] == '\n');
+	}
+	child_release(&c);
+	child_git(&c, "update-index", "-z", "--index-info", NULL);
+	c.dir = dir;
+	c.in = info.buf;
+	c.in_len = info.len;
+	c.capture_err = 1;
+	if (child_run(&c)) {
+		error("cannot stage the memory files: %s", c.err.buf);
+		goto out;
+	}
+done:
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		if (tmp[i]) {
+			unlink(tmp[i]);
+			free(tmp[i]);
+		}
+	free(tmp);
+	child_release(&c);
+	buf_release(&tmpdir);
+	buf_release(&info);
 	return ret;
 }

@@ -50,6 +50,8 @@ struct tracked *tracked_find(const struct tracked_list *l, const char *path);
  * or -1 (reported).
  */
 int memrepo_ls_index(const char *dir, struct tracked_list *out, int fallback);
+/* As fallback for memrepo_ls_tree: leave "governed" unset (saves a git call). */
+#define MEMREPO_NO_ATTR (-1)
 int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
 		    int fallback);
 
@@ -63,6 +65,46 @@ int memrepo_read_blob(const char *dir, const char *oid, struct buf *out);
  */
 int memrepo_stage(const char *dir, const char *path, const char *mode, const char *data,
 		  size_t len, char oid[72]);
+
+/* One object of a batch read: a name git understands ("HEAD:path", ":path", an id). */
+struct blob {
+	const char *name; /* borrowed */
+	int found;	  /* the object exists and is a blob */
+	char oid[72];
+	const char *data; /* the contents, in the batch's store */
+	size_t len;
+};
+
+/*
+ * Read every blobs[i].name with one "git cat-file --batch". A name that
+ * does not resolve (an unborn HEAD, a path not in the commit) gets found =
+ * 0. The contents stay in store (its contents replaced): keep it as long as
+ * the blobs are used. Returns 0, or -1 (reported) when git fails.
+ */
+int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n, struct buf *store);
+
+/* A blob to write and stage at path. */
+struct stage_item {
+	const char *path;
+	const char *mode; /* NULL: 100644 */
+	const char *data;
+	size_t len;
+};
+
+/*
+ * Write every item as a blob (one git hash-object, no filters) and point
+ * the index entries at them (one git update-index --index-info). The
+ * bytes go through temporary files in gitdir/crdtmem/. Returns 0 or -1.
+ */
+int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_item *items,
+		      size_t n);
+
+/*
+ * The git dir of the work tree at dir (NULL: here): $GIT_DIR when set (git
+ * sets it for hooks in linked worktrees), ".git" when that is a folder,
+ * else what git rev-parse --absolute-git-dir says. Replaces out's contents.
+ */
+int memrepo_git_dir(const char *dir, struct buf *out);
 
 /* The parent folder of path ("" for the top). Caller frees. */
 char *memrepo_dirname(const char *path);

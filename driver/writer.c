@@ -22,15 +22,13 @@ static int valid_host(const char *s)
 	return 1;
 }
 
-int writer_host(struct buf *out, const char *override, const char *dir)
+int writer_host_named(struct buf *out, const char *configured)
 {
 	buf_reset(out);
-	if (override && *override) {
-		buf_addstr(out, override);
-	} else if (git_output(out, dir, "config", "--get", "crdtmem.host", NULL) != 0 ||
-		   !out->len) {
+	if (configured && *configured) {
+		buf_addstr(out, configured);
+	} else {
 		char name[256];
-		buf_reset(out);
 		if (gethostname(name, sizeof(name)))
 			return error("cannot tell this machine's name: give --host or "
 				     "set git config crdtmem.host");
@@ -43,6 +41,18 @@ int writer_host(struct buf *out, const char *override, const char *dir)
 			     "without '/' or control characters",
 			     out->buf);
 	return 0;
+}
+
+int writer_host(struct buf *out, const char *override, const char *dir)
+{
+	struct buf configured = BUF_INIT;
+	int ret;
+
+	if (!override || !*override)
+		git_output(&configured, dir, "config", "--get", "crdtmem.host", NULL);
+	ret = writer_host_named(out, override && *override ? override : configured.buf);
+	buf_release(&configured);
+	return ret;
 }
 
 int writer_clock(struct restamp_clock *clock, const char *host)

@@ -17,6 +17,12 @@
 int writer_host(struct buf *out, const char *override, const char *dir);
 
 /*
+ * The same without asking git: configured (crdtmem.host as the caller read
+ * it) when not NULL or empty, else the short host name.
+ */
+int writer_host_named(struct buf *out, const char *configured);
+
+/*
  * Fill clock with the current time and host (borrowed: it must outlive
  * clock) and random unique ids. CRDTMEM_NOW, when set (an ISO-8601
  * timestamp or epoch seconds), fixes the time: for tests and for replaying

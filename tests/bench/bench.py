@@ -42,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import check  # noqa: E402
 import gen  # noqa: E402
+import hookbench  # noqa: E402
 
 DATA = os.path.join(HERE, "data")
 WORK = os.path.join(DATA, "work")
@@ -647,11 +648,21 @@ def main(argv):
                "typical rate, and every 1M row; other rows are shown, not judged.")
     out.append("")
     tgt = targets(results, s["sizes"]) if have_driver else []
+    hook_report = []
+    if have_driver:
+        note("hook: the pre-commit hook on a 10,000-entry repository")
+        hook_report, hook_target = hookbench.run(s["bin"], DATA, spawn_measured)
+        tgt.append(hook_target)
     if not have_driver:
         out.append("- SKIP: the driver was not measured")
     for status, desc, detail in tgt:
         out.append("- %s: %s — %s" % (status, desc, detail))
     out.append("")
+    if hook_report:
+        out.append("## The pre-commit hook")
+        out.append("")
+        out.extend(hook_report)
+        out.append("")
     out.append("## Correctness of the driver's output")
     out.append("")
     if not have_driver:
