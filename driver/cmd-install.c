@@ -103,8 +103,10 @@ struct install {
 	struct buf records; /* RECORD's entries, "key\nvalue\0" each (git config -z) */
 };
 
-__attribute__((format(printf, 2, 3))) static void say(struct install *in, const char *fmt,
-						      ...)
+/* Say one line on stdout about a change (unless -q), and count it. */
+static void say(struct install *in, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct install *in, const char *fmt, ...)
 {
 	va_list ap;
 
