@@ -3,6 +3,10 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/git-merge-crdtmem
+HOOKSDIR ?= $(DATADIR)/git-merge-crdtmem/hooks
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
@@ -17,7 +21,7 @@ CRITERION_CFLAGS = $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 CRITERION_LIBS = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
 
 # Fixed flags come first; the user's CFLAGS and CPPFLAGS are added, not replaced.
-ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L $(WARNINGS) \
+ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -I$(BUILD)/gen \
 	$(CJSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 SRCS := $(wildcard driver/*.c)
@@ -26,6 +30,9 @@ OBJS := $(patsubst driver/%.c,$(BUILD)/obj/%.o,$(SRCS))
 LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_HDRS := $(wildcard tests/unit/*.h)
+# The hook scripts; the binary carries them as $(BUILD)/gen/hooks.h.
+HOOKS := hooks/pre-commit hooks/post-commit hooks/post-merge hooks/post-rewrite
+GEN_HDRS := $(BUILD)/gen/hooks.h
 
 .PHONY: all test unit-test integration-test install uninstall clean asan valgrind \
 	bench demo format lint deps help
@@ -36,21 +43,25 @@ help:
 	@echo "make            build $(PROG)"
 	@echo "make test       unit, property and integration tests (installs missing test packages when it can)"
 	@echo "make demo       two clones back up memory in parallel and merge without a conflict"
-	@echo "make install    install to \$$(DESTDIR)\$$(BINDIR) (PREFIX=$(PREFIX))"
+	@echo "make install    install the binary, hooks, man page and example to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
 	@echo "make asan       the whole suite under AddressSanitizer and UBSan"
 	@echo "make bench      speed and memory against reference tools (not part of test)"
 	@echo "make format     clang-format the C sources;  make lint: shellcheck and clang-format --dry-run"
 
-$(BUILD)/obj/%.o: driver/%.c $(HDRS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: driver/%.c $(HDRS) $(GEN_HDRS) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj:
+$(BUILD)/obj $(BUILD)/gen:
 	mkdir -p $@
+
+$(BUILD)/gen/hooks.h: $(HOOKS) install/hooks-to-c.awk | $(BUILD)/gen
+	LC_ALL=C awk -f install/hooks-to-c.awk $(HOOKS) >$@.tmp
+	mv $@.tmp $@
 
 $(PROG): $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(CJSON_LIBS) -pthread
 
-$(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_OBJS) $(HDRS)
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_OBJS) $(HDRS) $(GEN_HDRS)
 	$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -Wno-missing-prototypes -Idriver \
 		$(LDFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) $(CRITERION_LIBS) $(CJSON_LIBS) -pthread
 
@@ -84,11 +95,20 @@ asan: deps
 		unit-test integration-test
 
 install: $(PROG)
-	install -d "$(DESTDIR)$(BINDIR)"
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(HOOKSDIR)" \
+		"$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(MANDIR)/man1"
 	install -m 0755 $(PROG) "$(DESTDIR)$(BINDIR)/git-merge-crdtmem"
+	install -m 0755 $(HOOKS) "$(DESTDIR)$(HOOKSDIR)"
+	install -m 0644 gitattributes.example "$(DESTDIR)$(DOCDIR)"
+	install -m 0644 install/git-merge-crdtmem.1 "$(DESTDIR)$(MANDIR)/man1"
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/git-merge-crdtmem"
+	rm -f $(patsubst hooks/%,"$(DESTDIR)$(HOOKSDIR)/%",$(HOOKS))
+	rm -f "$(DESTDIR)$(DOCDIR)/gitattributes.example"
+	rm -f "$(DESTDIR)$(MANDIR)/man1/git-merge-crdtmem.1"
+	rmdir "$(DESTDIR)$(HOOKSDIR)" "$(DESTDIR)$(DATADIR)/git-merge-crdtmem" \
+		"$(DESTDIR)$(DOCDIR)" 2>/dev/null || :
 
 clean:
 	rm -rf $(BUILD)
@@ -97,7 +117,7 @@ format:
 	clang-format -i driver/*.c driver/*.h tests/unit/*.c tests/unit/*.h
 
 lint:
-	shellcheck -s sh install/*.sh tests/*.sh tests/bench/*.sh
+	shellcheck -s sh install/*.sh tests/*.sh tests/bench/*.sh $(HOOKS)
 	shellcheck .ci/run
 	clang-format --dry-run --Werror driver/*.c driver/*.h tests/unit/*.c tests/unit/*.h
 

@@ -8,6 +8,8 @@
 
 #include "cmds.h"
 
+const char *crdtmem_argv0;
+
 int usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;

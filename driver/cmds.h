@@ -26,14 +26,19 @@ int bad_option(const char *usage, char **argv, int c);
 /* Print usage and help to stdout and return EXIT_OK. */
 int show_help(const char *usage, const char *help);
 
+/* The program's argv[0] as main got it (for finding itself), or NULL. */
+extern const char *crdtmem_argv0;
+
 int cmd_merge(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_stamp(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_install(int argc, char **argv);
 
 /* The merge driver's usage, also shown by the top-level help. */
 extern const char merge_usage[];
 extern const char join_usage[];
+extern const char install_usage[];
 
 #endif

@@ -22,6 +22,9 @@ static const struct command commands[] = {
 	{"merge", cmd_merge, "merge three versions of a memory file (the merge driver)"},
 	{"join", cmd_join, "write the join of memory files (alias: unify)"},
 	{"unify", cmd_join, NULL},
+	{"install", cmd_install,
+	 "set up git to use this driver and its hooks (--uninstall)"},
+	{"uninstall", cmd_install, NULL},
 	{"hook", cmd_hook, "what the installed git hooks run (see 'hook --help')"},
 	{"verify", cmd_verify,
 	 "check memory files, the unified file and merge commits (for CI)"},
@@ -161,5 +164,6 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	crdtmem_argv0 = argc > 0 ? argv[0] : NULL;
 	return run(argc, argv);
 }
