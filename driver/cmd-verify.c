@@ -23,6 +23,7 @@
 #include "gitops.h"
 #include "memrepo.h"
 #include "restamp.h"
+#include "setup.h"
 #include "writer.h"
 
 static const char verify_usage[] =
@@ -291,19 +292,6 @@ static void check_unified(struct verify *v, const struct tracked_list *index,
 	}
 }
 
-/* Shell quoting for git's driver command line: 'it'\''s'. */
-static void sq(struct buf *out, const char *s)
-{
-	buf_addch(out, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_addstr(out, "'\\''");
-		else
-			buf_addch(out, *s);
-	}
-	buf_addch(out, '\'');
-}
-
 /*
  * Merge p1 and p2 again as git would, with this driver, into a tree whose
  * id goes into tree. Returns 0, or -1 (reported).
@@ -316,8 +304,7 @@ static int remerge(const struct verify *v, const char *attributes, const char *p
 	int ret = -1;
 
 	buf_addstr(&driver, "merge.crdtmem.driver=");
-	sq(&driver, v->self);
-	buf_addstr(&driver, " %O %A %B %L %P");
+	setup_driver_command(&driver, v->self);
 	buf_addf(&attr, "core.attributesFile=%s", attributes);
 	child_git(&c, "-c", "merge.crdtmem.name=crdtmem (verify)", "-c", driver.buf, "-c",
 		  "merge.crdtmem.recursive=crdtmem", "-c", attr.buf, "merge-tree",
@@ -460,6 +447,41 @@ out:
 	tracked_list_release(&want);
 }
 
+/* This clone's setup: reported, not judged (CI clones have none). */
+static void report_setup(const struct verify *v)
+{
+	struct setup_state st = SETUP_STATE_INIT;
+	struct buf missing = BUF_INIT;
+
+	if (v->quiet || setup_inspect(NULL, &st))
+		goto out;
+	if (st.driver && st.driver_ok && st.recursive_ok)
+		note(v, "setup: merge driver: %s", st.driver);
+	else if (st.driver)
+		note(v, "setup: merge driver: '%s' %s; run 'git-merge-crdtmem install'",
+		     st.driver,
+		     !st.driver_ok ? "does not run an installed git-merge-crdtmem"
+				   : "is set but merge.crdtmem.recursive is not crdtmem");
+	else
+		note(v, "setup: merge driver: not configured here, so git merges memory "
+			"files "
+			"as text in this clone; run 'git-merge-crdtmem install'");
+	note(v, "setup: attributes: memory-*.json %s, unified-memory.json %s",
+	     st.attr_memory ? "merge=crdtmem" : "NOT merge=crdtmem",
+	     st.attr_unified ? "merge=crdtmem" : "NOT merge=crdtmem");
+	for (int i = 0; i < SETUP_NR_HOOKS; i++)
+		if (!st.hooks_ok[i])
+			buf_addf(&missing, " %s", setup_hook_names[i]);
+	if (missing.len)
+		note(v, "setup: hooks missing in '%s':%s",
+		     st.hooks_dir ? st.hooks_dir : "?", missing.buf);
+	else
+		note(v, "setup: hooks: installed in '%s'", st.hooks_dir);
+out:
+	setup_state_release(&st);
+	buf_release(&missing);
+}
+
 static int check_merges(struct verify *v, const char *range)
 {
 	struct child c = CHILD_INIT;
@@ -543,6 +565,7 @@ int cmd_verify(int argc, char **argv)
 		error("cannot find this program's own path: %s", strerror(errno));
 		goto out;
 	}
+	report_setup(&v);
 	if (range && check_merges(&v, range))
 		goto out;
 	if (memrepo_ls_index(NULL, &index, 1))

@@ -96,6 +96,17 @@ test_expect_success 'a file committed without the hook is reported: not canonica
 	check_valid_canonical memory-raw.json
 '
 
+test_expect_success 'the setup of each clone is reported, not judged' '
+	cd vf &&
+	crdtmem verify --repo laptop >out 2>err &&
+	grep -q "^setup: merge driver: .*git-merge-crdtmem.* %O %A %B %L %P" out &&
+	grep -q "^setup: attributes: memory-\*.json merge=crdtmem, unified-memory.json merge=crdtmem" out &&
+	grep -q "^setup: hooks: installed in " out &&
+	crdtmem verify --repo plain >out 2>err &&
+	grep -q "^setup: merge driver: not configured here" out &&
+	grep -q "^setup: hooks missing in .*: pre-commit post-commit post-merge post-rewrite" out
+'
+
 test_expect_success 'outside a repository verify says so' '
 	mkdir nowhere &&
 	(cd nowhere && test_expect_code 1 crdtmem verify 2>../err) &&
