@@ -710,12 +710,14 @@ static int unified_join(struct scene *s, const char *dir, const char *upath,
 
 /*
  * After a merge, pull or rebase: where unified-memory.json differs from the
- * join of its content and the host files, write and commit the join.
+ * join of its content and the host files, write and commit the join. git
+ * runs post-rewrite at the very end of a rebase, its state folder still
+ * there and the branch already updated (during_rebase); anything else that
+ * finds a rebase running leaves it alone.
  */
-static int fix_unified(void)
+static int fix_unified(int during_rebase)
 {
 	struct scene s = {0};
-	struct child c = CHILD_INIT;
 	struct span ubytes = {"", 0};
 	struct buf now = BUF_INIT, gitdir = BUF_INIT;
 	struct plans plans = {0};
@@ -723,7 +725,7 @@ static int fix_unified(void)
 	size_t ndirs = 0;
 	int ret = EXIT_CONFLICT;
 
-	int rebasing = memrepo_rebasing(NULL);
+	int rebasing = during_rebase ? 0 : memrepo_rebasing(NULL);
 	if (rebasing) {
 		ret = rebasing > 0 ? EXIT_OK : EXIT_CONFLICT;
 		goto out;
@@ -766,18 +768,31 @@ static int fix_unified(void)
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (memrepo_git_dir(NULL, &gitdir) || carry_out(&plans, gitdir.buf))
-		goto out;
-	static const char *const env[] = {"CRDTMEM_HOOK_COMMIT=1", NULL};
-	child_git(&c, "commit", "--no-verify", "-q", "-m",
-		  "Update unified-memory.json to the join of the host files", "--only",
-		  "--", NULL);
-	for (size_t k = 0; k < plans.nr; k++)
-		child_push(&c, plans.v[k].path);
-	c.env = env;
-	c.capture_err = 1;
-	if (child_run(&c)) {
-		error("cannot commit the corrected unified file: %s", c.err.buf);
+	/*
+	 * Commit with plumbing: post-merge runs while git still holds the
+	 * merge's state, where "git commit" would refuse or make another
+	 * merge. Then the index and the work tree follow the new commit.
+	 */
+	struct stage_item *items = xcalloc(plans.nr, sizeof(*items));
+	for (size_t k = 0; k < plans.nr; k++) {
+		items[k].path = plans.v[k].path;
+		items[k].mode = plans.v[k].mode;
+		items[k].data = plans.v[k].new.buf;
+		items[k].len = plans.v[k].new.len;
+	}
+	struct buf commit = BUF_INIT;
+	int failed =
+		memrepo_git_dir(NULL, &gitdir) ||
+		memrepo_commit_files(NULL, gitdir.buf, items, plans.nr,
+				     "Update unified-memory.json to the join of the host "
+				     "files",
+				     &commit) ||
+		carry_out(&plans, gitdir.buf);
+	free(items);
+	buf_release(&commit);
+	if (failed) {
+		error("cannot commit the corrected unified file; run "
+		      "'git-merge-crdtmem verify --fix' and commit");
 		goto out;
 	}
 	for (size_t k = 0; k < plans.nr; k++)
@@ -787,7 +802,6 @@ static int fix_unified(void)
 out:
 	plans_release(&plans);
 	free_dirs(dirs, ndirs);
-	child_release(&c);
 	buf_release(&now);
 	buf_release(&gitdir);
 	scene_release(&s);
@@ -810,13 +824,13 @@ int cmd_hook(int argc, char **argv)
 		/* "1": a squash merge, which commits nothing. */
 		if (own_commit() || (argc > 2 && !strcmp(argv[2], "1")))
 			return EXIT_OK;
-		return fix_unified();
+		return fix_unified(0);
 	}
 	if (!strcmp(name, "post-rewrite")) {
 		/* After an amend, pre-commit already did the work. */
 		if (own_commit() || (argc > 2 && !strcmp(argv[2], "amend")))
 			return EXIT_OK;
-		return fix_unified();
+		return fix_unified(1);
 	}
 	return usage_error(hook_usage, "unknown hook '%s'", name);
 }

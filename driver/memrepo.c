@@ -4,6 +4,8 @@
 #include "memrepo.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,12 +365,24 @@ int memrepo_git_dir(const char *dir, struct buf *out)
 	return 0;
 }
 
+static int stage_into(const char *dir, const char *gitdir, const struct stage_item *items,
+		      size_t n, const char *index);
+
 int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_item *items,
 		      size_t n)
+{
+	return stage_into(dir, gitdir, items, n, NULL);
+}
+
+/* memrepo_stage_all into the index file index (NULL: git's own). */
+static int stage_into(const char *dir, const char *gitdir, const struct stage_item *items,
+		      size_t n, const char *index)
 {
 	struct child c = CHILD_INIT;
 	struct buf tmpdir = BUF_INIT, info = BUF_INIT;
 	char **tmp = xcalloc(n + 1, sizeof(*tmp));
+	char index_env[PATH_MAX + 32];
+	const char *env[] = {index_env, NULL};
 	int ret = -1;
 
 	if (!n)
@@ -416,6 +430,10 @@ int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_it
 	c.in = info.buf;
 	c.in_len = info.len;
 	c.capture_err = 1;
+	if (index) {
+		snprintf(index_env, sizeof(index_env), "GIT_INDEX_FILE=%s", index);
+		c.env = env;
+	}
 	if (child_run(&c)) {
 		error("cannot stage the memory files: %s", c.err.buf);
 		goto out;
@@ -432,5 +450,67 @@ out:
 	child_release(&c);
 	buf_release(&tmpdir);
 	buf_release(&info);
+	return ret;
+}
+
+/* Run git with GIT_INDEX_FILE=index; its stdout (trimmed) into out when not NULL. */
+static int git_with_index(const char *dir, const char *index, struct buf *out, ...)
+{
+	struct child c = CHILD_INIT;
+	struct buf env0 = BUF_INIT;
+	const char *env[] = {NULL, NULL};
+	const char *arg;
+	va_list ap;
+	int ret;
+
+	child_push(&c, "git");
+	va_start(ap, out);
+	while ((arg = va_arg(ap, const char *)))
+		child_push(&c, arg);
+	va_end(ap);
+	if (index) {
+		buf_addf(&env0, "GIT_INDEX_FILE=%s", index);
+		env[0] = env0.buf;
+		c.env = env;
+	}
+	c.dir = dir;
+	c.capture_out = c.capture_err = 1;
+	ret = child_run(&c);
+	if (ret > 0)
+		error("git %s failed: %s", c.args[1], c.err.buf);
+	if (out) {
+		buf_reset(out);
+		buf_add(out, c.out.buf, strcspn(c.out.buf, "\n"));
+	}
+	child_release(&c);
+	buf_release(&env0);
+	return ret ? -1 : 0;
+}
+
+int memrepo_commit_files(const char *dir, const char *gitdir,
+			 const struct stage_item *items, size_t n, const char *message,
+			 struct buf *commit)
+{
+	struct buf index = BUF_INIT, head = BUF_INIT, tree = BUF_INIT;
+	int ret = -1;
+
+	buf_addf(&index, "%s/crdtmem/commit-index-%ld", gitdir, (long)getpid());
+	unlink(index.buf);
+	if (git_with_index(dir, NULL, &head, "rev-parse", "--verify", "-q", "HEAD",
+			   NULL) ||
+	    git_with_index(dir, index.buf, NULL, "read-tree", "HEAD", NULL) ||
+	    stage_into(dir, gitdir, items, n, index.buf) ||
+	    git_with_index(dir, index.buf, &tree, "write-tree", NULL) ||
+	    git_with_index(dir, NULL, commit, "commit-tree", tree.buf, "-p", head.buf,
+			   "-m", message, NULL) ||
+	    git_with_index(dir, NULL, NULL, "update-ref", "-m", message, "HEAD",
+			   commit->buf, head.buf, NULL))
+		goto out;
+	ret = 0;
+out:
+	unlink(index.buf);
+	buf_release(&index);
+	buf_release(&head);
+	buf_release(&tree);
 	return ret;
 }

@@ -100,6 +100,16 @@ int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_it
 		      size_t n);
 
 /*
+ * Make a commit on HEAD whose tree is HEAD's with items in place, without
+ * touching the index, the work tree or any operation in progress (plumbing:
+ * read-tree into a private index, write-tree, commit-tree, update-ref), and
+ * put its id into commit. Returns 0 or -1 (reported); HEAD moves only when
+ * everything else worked.
+ */
+int memrepo_commit_files(const char *dir, const char *gitdir, const struct stage_item *items,
+			 size_t n, const char *message, struct buf *commit);
+
+/*
  * The git dir of the work tree at dir (NULL: here): $GIT_DIR when set (git
  * sets it for hooks in linked worktrees), ".git" when that is a folder,
  * else what git rev-parse --absolute-git-dir says. Replaces out's contents.

@@ -177,6 +177,67 @@ test_expect_success 'am -3 of a patch made against an older state' '
 	check_memory_clone laptop
 '
 
+test_expect_success 'post-merge commits the join when a pushed commit left the unified file short' '
+	cd ops &&
+	git -C laptop checkout -q main &&
+	git -C laptop pull -q &&
+	git -C desktop pull -q &&
+	git -C desktop show HEAD:memory-desktop.json >desktop/memory-desktop.json &&
+	git -C desktop show HEAD:memory-desktop.json >prev.json &&
+	live_entity Mia "no hook ran" >>desktop/memory-desktop.json &&
+	crdtmem stamp -q --host desktop --prev prev.json -o desktop/memory-desktop.json \
+		desktop/memory-desktop.json &&
+	git -C desktop add memory-desktop.json &&
+	test_tick &&
+	git -C desktop commit -q --no-verify -m "desktop: without the hooks" &&
+	git -C desktop push -q &&
+	test_tick &&
+	git -C laptop pull -q 2>err &&
+	git -C laptop log -1 --format=%s >subject &&
+	echo "Update unified-memory.json to the join of the host files" >expect &&
+	test_cmp expect subject &&
+	has_entry laptop/unified-memory.json Mia &&
+	check_no_conflict laptop &&
+	check_clean laptop &&
+	check_unified laptop
+'
+
+test_expect_success 'post-rewrite does the same after pull --rebase' '
+	cd ops &&
+	git -C laptop push -q &&
+	git -C desktop pull -q &&
+	git -C desktop show HEAD:memory-desktop.json >desktop/memory-desktop.json &&
+	git -C desktop show HEAD:memory-desktop.json >prev.json &&
+	live_entity Ned "no hook ran either" >>desktop/memory-desktop.json &&
+	crdtmem stamp -q --host desktop --prev prev.json -o desktop/memory-desktop.json \
+		desktop/memory-desktop.json &&
+	git -C desktop add memory-desktop.json &&
+	test_tick &&
+	git -C desktop commit -q --no-verify -m "desktop: without the hooks again" &&
+	git -C desktop push -q &&
+	live_entity Ola "laptop" | save_memory laptop &&
+	test_tick &&
+	git -C laptop pull -q --rebase 2>err &&
+	has_entry laptop/unified-memory.json Ned &&
+	has_entry laptop/unified-memory.json Ola &&
+	check_no_conflict laptop &&
+	check_clean laptop &&
+	check_unified laptop
+'
+
+test_expect_success 'a clone whose path has spaces works the same' '
+	setup_installed "with space" "lap top" "desk top" &&
+	cd "with space" &&
+	live_entity Pat "spaces" | save_memory "lap top" &&
+	git -C "lap top" push -q &&
+	live_entity Quinn "spaces" | save_memory "desk top" &&
+	test_tick &&
+	git -C "desk top" pull -q &&
+	has_entry "desk top/unified-memory.json" Pat &&
+	has_entry "desk top/unified-memory.json" Quinn &&
+	check_memory_clone "desk top"
+'
+
 test_expect_success 'a criss-cross merge' '
 	cd ops/laptop &&
 	git checkout -q -b x &&
