@@ -74,14 +74,8 @@ static cJSON *string_array(const struct strset *s)
 {
 	cJSON *arr = cJSON_CreateArray();
 
-	if (!arr)
-		die("out of memory");
-	for (size_t i = 0; i < s->nr; i++) {
-		cJSON *str = cJSON_CreateString(s->v[i]);
-		if (!str)
-			die("out of memory");
-		cJSON_AddItemToArray(arr, str);
-	}
+	for (size_t i = 0; i < s->nr; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(s->v[i]));
 	return arr;
 }
 
@@ -100,8 +94,7 @@ static struct entry *rebuild_entity(cJSON *w, const struct strset *obs,
 	if (rem->nr) {
 		if (!meta) {
 			meta = cJSON_CreateObject();
-			if (!meta || !cJSON_AddItemToObject(w, "_crdt_metadata", meta))
-				die("out of memory");
+			cJSON_AddItemToObject(w, "_crdt_metadata", meta);
 		}
 		if (cJSON_GetObjectItemCaseSensitive(meta, "removed_observations"))
 			cJSON_ReplaceItemInObjectCaseSensitive(
@@ -112,7 +105,7 @@ static struct entry *rebuild_entity(cJSON *w, const struct strset *obs,
 	}
 	e = entry_from_json(w, &err);
 	if (!e)
-		die("internal error: merged entity is invalid: %s", err.buf);
+		BUG("merged entity is invalid: %s", err.buf);
 	buf_release(&err);
 	return e;
 }

@@ -272,24 +272,17 @@ static cJSON *string_array(const char *const *v, size_t n)
 {
 	cJSON *arr = cJSON_CreateArray();
 
-	if (!arr)
-		die("out of memory");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *s = cJSON_CreateString(v[i]);
-		if (!s)
-			die("out of memory");
-		cJSON_AddItemToArray(arr, s);
-	}
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
 	return arr;
 }
 
 static void set_member(cJSON *obj, const char *name, cJSON *value)
 {
-	if (cJSON_GetObjectItemCaseSensitive(obj, name)) {
+	if (cJSON_GetObjectItemCaseSensitive(obj, name))
 		cJSON_ReplaceItemInObjectCaseSensitive(obj, name, value);
-	} else if (!cJSON_AddItemToObject(obj, name, value)) {
-		die("out of memory");
-	}
+	else
+		cJSON_AddItemToObject(obj, name, value);
 }
 
 /*
@@ -625,7 +618,7 @@ cJSON *entry_to_json(const struct entry *e)
 	cJSON *obj = json_parse(e->text, e->text_len, NULL);
 
 	if (!obj)
-		die("entry text is not valid JSON: %s", e->text);
+		BUG("entry text is not valid JSON: %.*s", (int)e->text_len, e->text);
 	return obj;
 }
 
