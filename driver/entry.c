@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "json.h"
 #include "scan.h"
+#include "stamp.h"
 
 static int is_integer_text(const char *s)
 {
@@ -24,196 +25,13 @@ static int is_integer_text(const char *s)
 	return 1;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		char c = (*s)[i];
-		if (c < '0' || c > '9')
-			return -1;
-		v = v * 10 + (c - '0');
-	}
-	*s += n;
-	*out = v;
-	return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 ? 28 + leap : dm[m - 1];
-}
-
-#define NS_PER_SEC    1000000000LL
-#define MAX_EPOCH_SEC 9000000000LL /* keeps seconds * 1e9 inside int64 */
-
-/*
- * The digits after a decimal point at *s (which points at the point), as
- * nanoseconds; digits past the ninth are read and dropped.
- */
-static int parse_fraction(const char **s, int64_t *frac)
-{
-	const char *p = *s + 1;
-	int64_t scale = NS_PER_SEC;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (*frac = 0; *p >= '0' && *p <= '9'; p++) {
-		if (scale > 1) {
-			scale /= 10;
-			*frac += (*p - '0') * scale;
-		}
-	}
-	*s = p;
-	return 0;
-}
-
-/* Epoch seconds written as decimal text, possibly with a fraction. */
-static int parse_epoch_text(const char *s, int64_t *ns)
-{
-	const char *p = s;
-	int neg = 0;
-	int64_t sec = 0, frac = 0;
-
-	if (*p == '-') {
-		neg = 1;
-		p++;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		sec = sec * 10 + (*p - '0');
-		if (sec > MAX_EPOCH_SEC)
-			return -1;
-	}
-	if (*p == '.' && parse_fraction(&p, &frac))
-		return -1;
-	if (*p == 'e' || *p == 'E') {
-		/* Exponent forms are rare; a double is precise enough for them. */
-		char *end;
-		errno = 0;
-		double d = strtod(s, &end);
-		if (errno || *end || d != d || d > (double)MAX_EPOCH_SEC ||
-		    d < -(double)MAX_EPOCH_SEC)
-			return -1;
-		*ns = (int64_t)(d * 1e9);
-		return 0;
-	}
-	if (*p)
-		return -1;
-	*ns = sec * NS_PER_SEC + frac;
-	if (neg)
-		*ns = -*ns;
-	return 0;
-}
-
-int entry_parse_iso8601(const char *s, int64_t *ns)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int64_t frac = 0;
-
-	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-	    digits(&s, 2, &d))
-		return -1;
-	if (*s != 'T' && *s != 't' && *s != ' ')
-		return -1;
-	s++;
-	if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || *s++ != ':' ||
-	    digits(&s, 2, &sec))
-		return -1;
-	if ((*s == '.' || *s == ',') && parse_fraction(&s, &frac))
-		return -1;
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s++ == '-' ? -1 : 1;
-		if (digits(&s, 2, &oh))
-			return -1;
-		if (*s == ':')
-			s++;
-		if (*s && digits(&s, 2, &om))
-			return -1;
-		if (oh > 23 || om > 59)
-			return -1;
-	} else {
-		return -1; /* a time without an offset names no instant */
-	}
-	if (*s)
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
-		    mi * 60 + sec - sign * (oh * 3600 + om * 60);
-	if (t > MAX_EPOCH_SEC || t < -MAX_EPOCH_SEC)
-		return -1; /* outside what nanoseconds in 64 bits can hold */
-	*ns = t * NS_PER_SEC + frac;
-	return 0;
-}
-
-int entry_parse_instant_text(const char *s, int is_string, int64_t *ns)
-{
-	if (is_string && !entry_parse_iso8601(s, ns))
-		return 0;
-	return parse_epoch_text(s, ns);
-}
-
 int entry_parse_instant(const cJSON *item, int64_t *ns)
 {
 	if (cJSON_IsString(item) || cJSON_IsRaw(item))
-		return entry_parse_instant_text(item->valuestring, cJSON_IsString(item),
-						ns);
-	if (cJSON_IsNumber(item)) {
-		double d = item->valuedouble;
-		if (d != d || d > (double)MAX_EPOCH_SEC || d < -(double)MAX_EPOCH_SEC)
-			return -1;
-		*ns = (int64_t)(d * 1e9);
-		return 0;
-	}
+		return stamp_parse_text(item->valuestring, cJSON_IsString(item), ns);
+	if (cJSON_IsNumber(item))
+		return stamp_from_seconds(item->valuedouble, ns);
 	return -1;
-}
-
-void entry_format_instant(struct buf *out, int64_t ns)
-{
-	int64_t sec = ns / NS_PER_SEC, rem = ns % NS_PER_SEC;
-
-	if (rem < 0) {
-		rem += NS_PER_SEC;
-		sec--;
-	}
-	int64_t days = sec / 86400, tod = sec % 86400;
-	if (tod < 0) {
-		tod += 86400;
-		days--;
-	}
-	/* civil_from_days */
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	buf_addf(out, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-		 (int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60),
-		 (int)(rem / 1000000));
 }
 
 static int cmp_strings(const void *x, const void *y)
@@ -675,15 +493,10 @@ static void entity_tiebreak_text(const struct entry *e, struct buf *out)
 
 int entry_cmp_version(const struct entry *a, const struct entry *b)
 {
-	int c;
+	int c = stamp_cmp(&a->stamp, &b->stamp);
 
-	if (a->stamp.instant != b->stamp.instant)
-		return a->stamp.instant < b->stamp.instant ? -1 : 1;
-	if (a->stamp.version != b->stamp.version)
-		return a->stamp.version < b->stamp.version ? -1 : 1;
-	c = strcmp(a->stamp.host, b->stamp.host);
 	if (c)
-		return c < 0 ? -1 : 1;
+		return c;
 	if (a->kind == ENTRY_ENTITY && b->kind == ENTRY_ENTITY) {
 		struct buf ta = BUF_INIT, tb = BUF_INIT;
 		entity_tiebreak_text(a, &ta);

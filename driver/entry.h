@@ -29,16 +29,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "stamp.h"
 
 enum entry_kind { ENTRY_CONTENT, ENTRY_ENTITY, ENTRY_ID, ENTRY_RELATION };
-
-/* Stamp of a version; the order is instant, then version, then host. */
-struct stamp {
-	int64_t instant;  /* ns since the Unix epoch; STAMP_NONE if no metadata */
-	int64_t version;  /* 0 when absent */
-	const char *host; /* "" when absent; points into the owning entry */
-};
-#define STAMP_NONE INT64_MIN
 
 struct entry {
 	atomic_uint refs; /* atomic: the sides of a merge are read on two threads */
@@ -112,18 +105,11 @@ int entry_equal(const struct entry *a, const struct entry *b);
 int entry_cmp_version(const struct entry *a, const struct entry *b);
 
 /*
- * Parse a timestamp into ns since the epoch: an ISO-8601 string
- * ("2026-11-21T20:55:50.123Z", any fraction length, "Z" or "+hh:mm"/"-hhmm"
- * offsets, or no fraction at all) or a JSON number of epoch seconds
- * (item is a cJSON_Raw number or a cJSON_Number). Returns 0, or -1 if the
- * value is not a timestamp.
+ * Parse the value of "_crdt_metadata"."timestamp" from a tree into ns since
+ * the epoch: a string (stamp_parse_text), or a number of epoch seconds
+ * (a cJSON_Raw number as this tool's reader makes them, or a cJSON_Number).
+ * Returns 0, or -1 when the value is not a timestamp.
  */
 int entry_parse_instant(const cJSON *item, int64_t *ns);
-int entry_parse_iso8601(const char *s, int64_t *ns);
-/* The same for the text of a JSON string (is_string) or number. */
-int entry_parse_instant_text(const char *s, int is_string, int64_t *ns);
-
-/* Write ns as "YYYY-MM-DDTHH:MM:SS.mmmZ" (ms precision, truncating). */
-void entry_format_instant(struct buf *out, int64_t ns);
 
 #endif

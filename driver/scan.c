@@ -19,6 +19,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "stamp.h"
 
 struct span {
 	size_t off, len; /* of the whole value, quotes included for strings */
@@ -456,7 +457,7 @@ static int check_metadata(const char *p, struct field *m, struct scan_info *info
 			return 0; /* not a string or a number */
 		memcpy(tmp, p + off, len);
 		tmp[len] = '\0';
-		if (entry_parse_instant_text(tmp, is_str, &info->instant))
+		if (stamp_parse_text(tmp, is_str, &info->instant))
 			return 0;
 	}
 	if (m[M_VERSION].found) {
