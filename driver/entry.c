@@ -15,14 +15,7 @@
 
 static int is_integer_text(const char *s)
 {
-	if (*s == '-')
-		s++;
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
+	return json_is_integer(s, strlen(s));
 }
 
 int entry_parse_instant(const cJSON *item, int64_t *ns)

@@ -79,15 +79,6 @@ static int word_special(uint64_t w)
 	return (flags & high) != 0;
 }
 
-static int lowhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* A string at pos, escaped exactly as json_write_string would. */
 static int scan_string(struct scanner *s)
 {
@@ -138,33 +129,18 @@ static int scan_string(struct scanner *s)
 			i += k;
 			continue;
 		}
-		/* a backslash: only the escapes the canonical writer uses */
+		/*
+		 * A backslash: a valid escape, and exactly the text the
+		 * canonical writer would put there.
+		 */
 		s->escapes = 1;
-		if (i + 1 >= n)
+		unsigned cp;
+		char esc[6];
+		struct json_error e;
+		size_t k = json_unescape(s->p + i, n - i, &cp, &e);
+		if (!k || json_escape(cp, esc) != k || memcmp(esc, u + i, k))
 			return 0;
-		switch (u[i + 1]) {
-		case '"':
-		case '\\':
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't': i += 2; continue;
-		case 'u': {
-			if (i + 6 > n || u[i + 2] != '0' || u[i + 3] != '0')
-				return 0;
-			int hi = lowhex((char)u[i + 4]), lo = lowhex((char)u[i + 5]);
-			if (hi < 0 || lo < 0)
-				return 0;
-			int c = hi * 16 + lo;
-			if (c == 0 || c >= 0x20 || c == '\b' || c == '\f' || c == '\n' ||
-			    c == '\r' || c == '\t')
-				return 0;
-			i += 6;
-			continue;
-		}
-		default: return 0;
-		}
+		i += k;
 	}
 }
 
@@ -175,36 +151,10 @@ static int is_digit(char c)
 
 static int scan_number(struct scanner *s)
 {
-	const char *t = s->p;
-	size_t i = s->pos, n = s->len;
+	size_t bad, n = json_number_len(s->p + s->pos, s->len - s->pos, &bad);
 
-	if (i < n && t[i] == '-')
-		i++;
-	if (i >= n || !is_digit(t[i]))
-		return 0;
-	if (t[i] == '0')
-		i++;
-	else
-		while (i < n && is_digit(t[i]))
-			i++;
-	if (i < n && t[i] == '.') {
-		i++;
-		if (i >= n || !is_digit(t[i]))
-			return 0;
-		while (i < n && is_digit(t[i]))
-			i++;
-	}
-	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
-		i++;
-		if (i < n && (t[i] == '+' || t[i] == '-'))
-			i++;
-		if (i >= n || !is_digit(t[i]))
-			return 0;
-		while (i < n && is_digit(t[i]))
-			i++;
-	}
-	s->pos = i;
-	return 1;
+	s->pos += n;
+	return n != 0;
 }
 
 static int scan_literal(struct scanner *s, const char *word, size_t n)
@@ -343,16 +293,7 @@ static int no_backslash(const char *p, struct span v)
 
 static int is_integer_token(const char *p, struct span v)
 {
-	size_t i = 0;
-
-	if (v.len && p[v.off] == '-')
-		i++;
-	if (i == v.len)
-		return 0;
-	for (; i < v.len; i++)
-		if (!is_digit(p[v.off + i]))
-			return 0;
-	return 1;
+	return json_is_integer(p + v.off, v.len);
 }
 
 /*
