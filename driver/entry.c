@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "key.h"
 #include "scan.h"
 #include "stamp.h"
 
@@ -189,29 +190,24 @@ static int check_metadata(cJSON *meta, struct entry_scratch *e, struct buf *err)
 	return 0;
 }
 
-static void key_open(struct buf *k, const char *kind)
+/*
+ * The members the key rule looks at, written canonically into text (which
+ * m then points into).
+ */
+static void key_members(const cJSON *obj, struct key_member m[KEY_NR], struct buf *text)
 {
-	buf_addstr(k, "[\"");
-	buf_addstr(k, kind);
-	buf_addstr(k, "\"");
-}
+	const cJSON *v[KEY_NR];
+	size_t off[KEY_NR];
 
-static void key_string(struct buf *k, const cJSON *obj, const char *name)
-{
-	buf_addch(k, ',');
-	json_write_string(k, cJSON_GetObjectItemCaseSensitive(obj, name)->valuestring);
-}
-
-static int string_member(const cJSON *obj, const char *name)
-{
-	return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, name));
-}
-
-static int type_is(const cJSON *obj, const char *type)
-{
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "type");
-
-	return cJSON_IsString(t) && !strcmp(t->valuestring, type);
+	for (int i = 0; i < KEY_NR; i++) {
+		v[i] = cJSON_GetObjectItemCaseSensitive(obj, key_member_names[i]);
+		off[i] = text->len;
+		if (v[i])
+			json_write(text, v[i]);
+		m[i].len = text->len - off[i];
+	}
+	for (int i = 0; i < KEY_NR; i++)
+		m[i].text = v[i] ? text->buf + off[i] : NULL;
 }
 
 /* One allocation holds the entry, its key and its host. */
@@ -235,8 +231,9 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 {
 	struct entry_scratch tmp = {0};
 	struct entry *e = NULL;
-	struct buf key = BUF_INIT, text = BUF_INIT;
-	cJSON *meta, *id;
+	struct buf key = BUF_INIT, text = BUF_INIT, members = BUF_INIT;
+	struct key_member km[KEY_NR];
+	cJSON *meta;
 
 	tmp.stamp.instant = STAMP_NONE;
 	if (!cJSON_IsObject(obj)) {
@@ -247,14 +244,9 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 	if (meta && check_metadata(meta, &tmp, err))
 		goto out;
 
-	id = cJSON_GetObjectItemCaseSensitive(obj, "id");
-	if (id && (cJSON_IsString(id) ||
-		   (cJSON_IsRaw(id) && is_integer_text(id->valuestring)))) {
-		tmp.kind = ENTRY_ID;
-		key_open(&key, "id");
-		buf_addch(&key, ',');
-		json_write(&key, id);
-	} else if (type_is(obj, "entity") && string_member(obj, "name")) {
+	key_members(obj, km, &members);
+	tmp.kind = key_kind(km);
+	if (tmp.kind == ENTRY_ENTITY) {
 		const cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
 		if (obs && !all_strings(obs)) {
 			buf_addstr(
@@ -262,28 +254,18 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 				"'observations' of an entity is not an array of strings");
 			goto out;
 		}
-		tmp.kind = ENTRY_ENTITY;
 		normalize_entity(obj, meta);
-		key_open(&key, "entity");
-		key_string(&key, obj, "name");
-	} else if (type_is(obj, "relation") && string_member(obj, "from") &&
-		   string_member(obj, "relationType") && string_member(obj, "to")) {
-		tmp.kind = ENTRY_RELATION;
-		key_open(&key, "relation");
-		key_string(&key, obj, "from");
-		key_string(&key, obj, "relationType");
-		key_string(&key, obj, "to");
-	} else {
-		tmp.kind = ENTRY_CONTENT;
-		key_open(&key, "content");
-		buf_addch(&key, ',');
+	}
+	if (tmp.kind == ENTRY_CONTENT) {
+		/* the content is the object without its metadata */
 		if (meta)
 			cJSON_DetachItemViaPointer(obj, meta);
-		json_write(&key, obj);
+		json_write(&text, obj);
 		if (meta)
 			cJSON_AddItemToObject(obj, "_crdt_metadata", meta);
 	}
-	buf_addch(&key, ']');
+	key_write(&key, tmp.kind, km, text.buf, text.len ? text.len - 1 : 0);
+	buf_reset(&text);
 	json_write(&text, obj);
 
 	e = entry_alloc(key.buf, key.len, tmp.host ? tmp.host : "",
@@ -297,6 +279,8 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 out:
 	cJSON_Delete(obj);
 	buf_release(&key);
+	buf_release(&text);
+	buf_release(&members);
 	return e;
 }
 

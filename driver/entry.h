@@ -1,16 +1,6 @@
 /*
- * One entry of a memory file: its key, its canonical bytes and its stamp.
- *
- * Key (first rule that matches, DESIGN.md "Entries and keys"):
- *   1. "id" is a string or an integer     -> ENTRY_ID, an opaque register
- *   2. "type":"entity" and string "name"  -> ENTRY_ENTITY, an MCP entity
- *   3. "type":"relation" and string "from", "relationType", "to"
- *                                          -> ENTRY_RELATION
- *   4. anything else                       -> ENTRY_CONTENT, keyed by its
- *      canonical content without "_crdt_metadata"
- * The key is itself written as canonical JSON, an array such as
- * ["entity","Alice"] or ["relation","a","knows","b"], so keys are unique,
- * readable in messages, and sort in plain byte order.
+ * One entry of a memory file: its key (the rule is in key.h), its
+ * canonical bytes and its stamp (stamp.h).
  *
  * Canonical entity form: "observations" is always present, sorted in byte
  * order, without duplicates and without any string that is also listed in
@@ -29,9 +19,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "key.h"
 #include "stamp.h"
-
-enum entry_kind { ENTRY_CONTENT, ENTRY_ENTITY, ENTRY_ID, ENTRY_RELATION };
 
 struct entry {
 	atomic_uint refs; /* atomic: the sides of a merge are read on two threads */

@@ -19,6 +19,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "key.h"
 #include "stamp.h"
 
 struct span {
@@ -381,7 +382,8 @@ static int disjoint(const char *p, struct span a, struct span b)
 	return 1;
 }
 
-enum { F_TYPE, F_ID, F_NAME, F_FROM, F_RELTYPE, F_TO, F_OBS, F_META, NR_TOP };
+/* The members key_kind looks at come first, in its order. */
+enum { F_OBS = KEY_NR, F_META, NR_TOP };
 enum { M_HOST, M_TIME, M_VERSION, M_UID, M_DELETED, M_REMOVED, NR_META };
 
 static int check_metadata(const char *p, struct field *m, struct scan_info *info)
@@ -430,19 +432,6 @@ static int check_metadata(const char *p, struct field *m, struct scan_info *info
 	return 1;
 }
 
-static int token_is(const char *p, const struct field *f, const char *tok)
-{
-	size_t n = strlen(tok);
-
-	return f->found && f->v.len == n && !memcmp(p + f->v.off, tok, n);
-}
-
-static void key_add(struct buf *key, const char *p, struct span v)
-{
-	buf_addch(key, ',');
-	buf_add(key, p + v.off, v.len);
-}
-
 /* The members scan_canonical and scan_entity_sets look for. */
 static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
 {
@@ -453,12 +442,10 @@ static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
 	meta[M_UID] = FIELD("unique_id");
 	meta[M_DELETED] = FIELD("deleted");
 	meta[M_REMOVED] = FIELD("removed_observations");
-	top[F_TYPE] = FIELD("type");
-	top[F_ID] = FIELD("id");
-	top[F_NAME] = FIELD("name");
-	top[F_FROM] = FIELD("from");
-	top[F_RELTYPE] = FIELD("relationType");
-	top[F_TO] = FIELD("to");
+	for (int i = 0; i < KEY_NR; i++) {
+		const char *name = key_member_names[i];
+		top[i] = (struct field){name, strlen(name), {0, 0}, 0, NULL, 0};
+	}
 	top[F_OBS] = FIELD("observations");
 	top[F_META] = FIELD("_crdt_metadata");
 	top[F_META].sub = meta;
@@ -484,56 +471,34 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf
 			return 0;
 	}
 
-	size_t start = key->len;
-	if (top[F_ID].found &&
-	    (p[top[F_ID].v.off] == '"' || is_integer_token(p, top[F_ID].v))) {
-		info->kind = ENTRY_ID;
-		buf_addstr(key, "[\"id\"");
-		key_add(key, p, top[F_ID].v);
-	} else if (token_is(p, &top[F_TYPE], "\"entity\"") &&
-		   is_string_value(p, &top[F_NAME])) {
+	struct key_member km[KEY_NR];
+	for (int i = 0; i < KEY_NR; i++) {
+		km[i].text = top[i].found ? p + top[i].v.off : NULL;
+		km[i].len = top[i].v.len;
+	}
+	info->kind = key_kind(km);
+	if (info->kind == ENTRY_ENTITY) {
 		size_t nrem;
-		info->kind = ENTRY_ENTITY;
 		if (!top[F_OBS].found || !sorted_plain_strings(p, top[F_OBS].v, &n))
 			return 0;
 		if (meta[M_REMOVED].found &&
 		    (!sorted_plain_strings(p, meta[M_REMOVED].v, &nrem) || !nrem ||
 		     !disjoint(p, top[F_OBS].v, meta[M_REMOVED].v)))
 			return 0;
-		buf_addstr(key, "[\"entity\"");
-		key_add(key, p, top[F_NAME].v);
-	} else if (token_is(p, &top[F_TYPE], "\"relation\"") &&
-		   is_string_value(p, &top[F_FROM]) &&
-		   is_string_value(p, &top[F_RELTYPE]) &&
-		   is_string_value(p, &top[F_TO])) {
-		info->kind = ENTRY_RELATION;
-		buf_addstr(key, "[\"relation\"");
-		key_add(key, p, top[F_FROM].v);
-		key_add(key, p, top[F_RELTYPE].v);
-		key_add(key, p, top[F_TO].v);
-	} else {
-		/*
-		 * The content without "_crdt_metadata", which sorts last: the
-		 * text up to that member, closed.
-		 */
-		info->kind = ENTRY_CONTENT;
-		buf_addstr(key, "[\"content\",");
-		if (top[F_META].found) {
-			size_t cut = top[F_META].v.off - strlen("\"_crdt_metadata\":");
-			if (p[cut - 1] == ',')
-				cut--;
-			buf_add(key, p, cut);
-			buf_addch(key, '}');
-		} else {
-			buf_add(key, p, len);
-		}
+	} else if (meta[M_REMOVED].found && !all_string_elements(p, meta[M_REMOVED].v)) {
+		return 0; /* the general path reports it */
 	}
-	if (meta[M_REMOVED].found && info->kind != ENTRY_ENTITY &&
-	    !all_string_elements(p, meta[M_REMOVED].v)) {
-		buf_setlen(key, start); /* the general path reports it */
-		return 0;
+	/*
+	 * The content without "_crdt_metadata", which sorts last: the text up
+	 * to that member.
+	 */
+	size_t body = len - 1;
+	if (top[F_META].found) {
+		body = top[F_META].v.off - strlen("\"_crdt_metadata\":");
+		if (p[body - 1] == ',')
+			body--;
 	}
-	buf_addch(key, ']');
+	key_write(key, info->kind, km, p, body);
 	return 1;
 }
 

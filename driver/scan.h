@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "entry.h"
+#include "key.h"
 
 struct scan_info {
 	enum entry_kind kind;
