@@ -13,6 +13,7 @@
 #include "key.h"
 #include "scan.h"
 #include "stamp.h"
+#include "strset.h"
 
 static int is_integer_text(const char *s)
 {
@@ -28,11 +29,6 @@ int entry_parse_instant(const cJSON *item, int64_t *ns)
 	return -1;
 }
 
-static int cmp_strings(const void *x, const void *y)
-{
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
 /* Whether every element of arr is a string. */
 static int all_strings(const cJSON *arr)
 {
@@ -42,51 +38,6 @@ static int all_strings(const cJSON *arr)
 		return 0;
 	cJSON_ArrayForEach(c, arr) if (!cJSON_IsString(c)) return 0;
 	return 1;
-}
-
-/* The strings of arr, sorted and without repeats; caller frees the array. */
-static const char **sorted_strings(const cJSON *arr, size_t *nr)
-{
-	const cJSON *c;
-	size_t n = 0, k = 0;
-	const char **v;
-
-	cJSON_ArrayForEach(c, arr) n++;
-	v = xmalloc((n ? n : 1) * sizeof(*v));
-	cJSON_ArrayForEach(c, arr) v[k++] = c->valuestring;
-	qsort(v, n, sizeof(*v), cmp_strings);
-	k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!k || strcmp(v[k - 1], v[i]))
-			v[k++] = v[i];
-	*nr = k;
-	return v;
-}
-
-static int in_sorted(const char *const *v, size_t n, const char *s)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v[mid], s);
-		if (!c)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-static cJSON *string_array(const char *const *v, size_t n)
-{
-	cJSON *arr = cJSON_CreateArray();
-
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
-	return arr;
 }
 
 static void set_member(cJSON *obj, const char *name, cJSON *value)
@@ -107,17 +58,18 @@ static void normalize_entity(cJSON *obj, cJSON *meta)
 	cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
 	cJSON *rem = meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations")
 			  : NULL;
-	size_t nobs = 0, nrem = 0, k = 0;
-	const char **vobs = obs ? sorted_strings(obs, &nobs) : xmalloc(sizeof(*vobs));
-	const char **vrem = rem ? sorted_strings(rem, &nrem) : xmalloc(sizeof(*vrem));
+	struct strset sobs = STRSET_INIT, srem = STRSET_INIT, vis = STRSET_INIT;
 
-	for (size_t i = 0; i < nobs; i++)
-		if (!in_sorted(vrem, nrem, vobs[i]))
-			vobs[k++] = vobs[i];
-	cJSON *new_obs = string_array(vobs, k);
-	cJSON *new_rem = nrem ? string_array(vrem, nrem) : NULL;
-	free(vobs);
-	free(vrem);
+	json_strset_add_array(&sobs, obs);
+	json_strset_add_array(&srem, rem);
+	strset_sort(&sobs);
+	strset_sort(&srem);
+	strset_minus(&vis, &sobs, &srem);
+	cJSON *new_obs = json_strset_array(&vis);
+	cJSON *new_rem = srem.nr ? json_strset_array(&srem) : NULL;
+	strset_release(&sobs);
+	strset_release(&srem);
+	strset_release(&vis);
 	/* The new arrays copied the strings; the old ones can go now. */
 	set_member(obj, "observations", new_obs);
 	if (meta) {

@@ -757,3 +757,34 @@ cJSON *json_new_int(long long v)
 	snprintf(tmp, sizeof(tmp), "%lld", v);
 	return cJSON_CreateRaw(tmp);
 }
+
+void json_strset_add_array(struct strset *s, const cJSON *arr)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, arr)
+	{
+		if (cJSON_IsString(c))
+			strset_add(s, c->valuestring, strlen(c->valuestring));
+	}
+}
+
+cJSON *json_strset_array(const struct strset *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < s->nr; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(s->v[i].p));
+	return arr;
+}
+
+void json_write_strset(struct buf *out, const struct strset *s)
+{
+	buf_addch(out, '[');
+	for (size_t i = 0; i < s->nr; i++) {
+		if (i)
+			buf_addch(out, ',');
+		json_write_string_n(out, s->v[i].p, s->v[i].n);
+	}
+	buf_addch(out, ']');
+}

@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "strset.h"
 
 /* Deepest nesting accepted; deeper input is an error, not a crash. */
 #define JSON_MAX_DEPTH 512
@@ -202,6 +203,22 @@ static inline size_t json_utf8_len(const unsigned char *s, size_t n)
 	}
 	return 0;
 }
+
+/*
+ * Add the strings of the cJSON array arr (NULL is fine; elements that are
+ * not strings are skipped) to s. They are borrowed from the tree.
+ */
+void json_strset_add_array(struct strset *s, const cJSON *arr);
+
+/*
+ * A new cJSON array holding copies of the strings of s, each of which must
+ * be NUL-terminated (p[n] == '\0', as those from json_strset_add_array
+ * are). Caller owns the result.
+ */
+cJSON *json_strset_array(const struct strset *s);
+
+/* Append s as a canonical JSON array of strings. */
+void json_write_strset(struct buf *out, const struct strset *s);
 
 /* A new cJSON_Raw number item holding the decimal text of v. */
 cJSON *json_new_int(long long v);

@@ -1,9 +1,11 @@
 /*
  * Recognising canonical entries without building trees (see scan.h).
  *
- * The checks mirror json.c (grammar, escapes, UTF-8, nesting), json_write
- * (member order, string escaping) and entry.c (keys, metadata, entity
- * observation sets). Every check that fails only means "take the general
+ * The rules come from where they are written once: the grammar, escapes,
+ * numbers, UTF-8 and member order from json.h, the key from key.h, the
+ * order of observation sets from strset.h, timestamps from stamp.h. What
+ * is left here is the walk over the text and the metadata checks, which
+ * mirror entry.c's. Every check that fails only means "take the general
  * path", so the two paths can never disagree about what is accepted; the
  * unit tests compare them on generated entries.
  */
@@ -298,44 +300,60 @@ static int is_integer_token(const char *p, struct span v)
 }
 
 /*
+ * The strings of an array of strings without escapes (as JSON text, from
+ * its '[' on), one at a time: plain_begin checks the array has no escapes
+ * and sets *i and *end to its inside; plain_next returns 1 with *s set to
+ * the next string, 0 after the last, -1 when it is not such an array.
+ */
+static int plain_begin(const char *p, size_t off, size_t len, size_t *i, size_t *end)
+{
+	if (len < 2 || p[off] != '[' || memchr(p + off, '\\', len))
+		return 0;
+	*i = off + 1;
+	*end = off + len - 1;
+	return 1;
+}
+
+static int plain_next(const char *p, size_t *i, size_t end, struct str *s)
+{
+	const char *q;
+
+	if (*i >= end)
+		return 0;
+	if (p[*i] != '"' || !(q = memchr(p + *i + 1, '"', end - *i - 1)))
+		return -1;
+	s->p = p + *i + 1;
+	s->n = (size_t)(q - s->p);
+	*i = (size_t)(q - p) + 1;
+	if (*i < end) {
+		if (p[*i] != ',')
+			return -1;
+		(*i)++;
+	}
+	return 1;
+}
+
+/*
  * An array value that holds only strings without escapes, in strictly
- * increasing byte order. Calls back for nothing: checks only. *count gets
- * the number of elements.
+ * increasing byte order (a canonical set). *count gets the number of
+ * elements.
  */
 static int sorted_plain_strings(const char *p, struct span v, size_t *count)
 {
-	size_t i = v.off + 1, end = v.off + v.len - 1; /* inside the brackets */
-	const char *prev = NULL;
-	size_t prev_len = 0, n = 0;
+	struct str prev, cur;
+	size_t i, end, n = 0;
+	int r;
 
-	if (p[v.off] != '[' || memchr(p + v.off, '\\', v.len))
+	if (!plain_begin(p, v.off, v.len, &i, &end))
 		return 0;
-	while (i < end) {
-		if (p[i] != '"')
+	while ((r = plain_next(p, &i, end, &cur)) > 0) {
+		if (n && str_cmp(&prev, &cur) >= 0)
 			return 0;
-		const char *q = memchr(p + i + 1, '"', end - i - 1);
-		if (!q)
-			return 0;
-		const char *str = p + i + 1;
-		size_t len = (size_t)(q - str);
-		if (prev) {
-			size_t m = len < prev_len ? len : prev_len;
-			int c = memcmp(prev, str, m);
-			if (c > 0 || (!c && prev_len >= len))
-				return 0;
-		}
-		prev = str;
-		prev_len = len;
+		prev = cur;
 		n++;
-		i = (size_t)(q - p) + 1;
-		if (i < end) {
-			if (p[i] != ',')
-				return 0;
-			i++;
-		}
 	}
 	*count = n;
-	return 1;
+	return r == 0;
 }
 
 /* An array value (already checked as JSON) whose elements are all strings. */
@@ -361,23 +379,23 @@ static int all_string_elements(const char *p, struct span v)
 /* Two canonical sorted string arrays (as above) share no element. */
 static int disjoint(const char *p, struct span a, struct span b)
 {
-	size_t i = a.off + 1, j = b.off + 1;
-	size_t aend = a.off + a.len - 1, bend = b.off + b.len - 1;
+	size_t i, aend, j, bend;
+	struct str x, y;
+	int ra, rb;
 
-	while (i < aend && j < bend) {
-		const char *qa = memchr(p + i + 1, '"', aend - i - 1);
-		const char *qb = memchr(p + j + 1, '"', bend - j - 1);
-		size_t la = (size_t)(qa - (p + i + 1)), lb = (size_t)(qb - (p + j + 1));
-		size_t m = la < lb ? la : lb;
-		int c = memcmp(p + i + 1, p + j + 1, m);
-		if (!c)
-			c = la < lb ? -1 : la > lb;
+	if (!plain_begin(p, a.off, a.len, &i, &aend) ||
+	    !plain_begin(p, b.off, b.len, &j, &bend))
+		return 0;
+	ra = plain_next(p, &i, aend, &x);
+	rb = plain_next(p, &j, bend, &y);
+	while (ra > 0 && rb > 0) {
+		int c = str_cmp(&x, &y);
 		if (!c)
 			return 0;
 		if (c < 0)
-			i = (size_t)(qa - p) + 2;
+			ra = plain_next(p, &i, aend, &x);
 		else
-			j = (size_t)(qb - p) + 2;
+			rb = plain_next(p, &j, bend, &y);
 	}
 	return 1;
 }
@@ -502,43 +520,17 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf
 	return 1;
 }
 
-#define strspan scan_str
-
-int scan_str_cmp(const struct scan_str *a, const struct scan_str *b)
+int scan_split_strings(const char *text, size_t off, size_t len, struct strset *out)
 {
-	int c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
+	size_t i, end;
+	struct str s;
+	int r;
 
-	return c ? c : (a->n > b->n) - (a->n < b->n);
-}
-
-static int cmp_strspan(const void *x, const void *y)
-{
-	return scan_str_cmp(x, y);
-}
-
-int scan_split_strings(const char *text, size_t off, size_t len, struct scan_str *v,
-		       size_t *nr)
-{
-	size_t n = 0, i, end;
-
-	if (len < 2 || text[off] != '[' || memchr(text + off, '\\', len))
+	if (!plain_begin(text, off, len, &i, &end))
 		return 0;
-	for (i = off + 1, end = off + len - 1; i < end;) {
-		const char *q;
-		if (text[i] != '"' || !(q = memchr(text + i + 1, '"', end - i - 1)))
-			return 0;
-		v[n].p = text + i + 1;
-		v[n].n = (size_t)(q - v[n].p);
-		n++;
-		i = (size_t)(q - text) + 1;
-		if (i < end) {
-			if (text[i] != ',')
-				return 0;
-			i++;
-		}
-	}
-	*nr = n;
-	return 1;
+	while ((r = plain_next(text, &i, end, &s)) > 0)
+		strset_add(out, s.p, s.n);
+	return r == 0;
 }
 
 int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
@@ -568,39 +560,24 @@ int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
 
 int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed)
 {
-	struct scan_str *v;
-	size_t n = 0, k = 0, i;
+	struct strset v = STRSET_INIT;
 	struct buf out = BUF_INIT;
 
 	*changed = 0;
-	if (len < 2)
-		return 0;
-	v = xmalloc((len / 2 + 1) * sizeof(*v));
-	if (!scan_split_strings(text->buf, off, len, v, &n)) {
-		free(v);
+	if (!scan_split_strings(text->buf, off, len, &v)) {
+		strset_release(&v);
 		return 0;
 	}
-	for (i = 1; i < n && cmp_strspan(&v[i - 1], &v[i]) < 0; i++)
-		;
-	if (i >= n) {
-		free(v);
+	if (strset_is_sorted(&v)) {
+		strset_release(&v);
 		return 1; /* already sorted, no repeats */
 	}
-	qsort(v, n, sizeof(*v), cmp_strspan);
+	strset_sort(&v);
 	buf_grow(&out, text->len);
-	buf_add(&out, text->buf, off + 1);
-	for (i = 0; i < n; i++) {
-		if (k && !cmp_strspan(&v[k - 1], &v[i]))
-			continue;
-		v[k++] = v[i];
-		if (k > 1)
-			buf_addch(&out, ',');
-		buf_addch(&out, '"');
-		buf_add(&out, v[i].p, v[i].n);
-		buf_addch(&out, '"');
-	}
-	buf_add(&out, text->buf + off + len - 1, text->len - (off + len - 1));
-	free(v);
+	buf_add(&out, text->buf, off);
+	json_write_strset(&out, &v);
+	buf_add(&out, text->buf + off + len, text->len - (off + len));
+	strset_release(&v);
 	buf_release(text);
 	*text = out;
 	*changed = 1;
