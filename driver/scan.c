@@ -19,7 +19,6 @@
 #include <emmintrin.h>
 #endif
 
-#include "diag.h"
 #include "json.h"
 #include "key.h"
 #include "stamp.h"
