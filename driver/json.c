@@ -659,30 +659,25 @@ int json_key_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-void json_write_string_n(struct buf *out, const char *s, size_t n)
+void json_write_string(struct buf *out, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 
-	buf_grow(out, n + 2);
 	buf_addch(out, '"');
 	for (;;) {
 		size_t start = i;
-		while (i < n && (u[i] >= 0x80 || !json_escapes[u[i]]))
+		/* stops at the NUL too: json_escapes[0] is set */
+		while (u[i] >= 0x80 || !json_escapes[u[i]])
 			i++;
 		buf_add(out, s + start, i - start);
-		if (i >= n)
+		if (!u[i])
 			break;
 		char esc[6];
 		buf_add(out, esc, json_escape(u[i], esc));
 		i++;
 	}
 	buf_addch(out, '"');
-}
-
-void json_write_string(struct buf *out, const char *s)
-{
-	json_write_string_n(out, s, strlen(s));
 }
 
 static int cmp_members(const void *x, const void *y)
@@ -784,7 +779,9 @@ void json_write_strset(struct buf *out, const struct strset *s)
 	for (size_t i = 0; i < s->nr; i++) {
 		if (i)
 			buf_addch(out, ',');
-		json_write_string_n(out, s->v[i].p, s->v[i].n);
+		buf_addch(out, '"');
+		buf_add(out, s->v[i].p, s->v[i].n);
+		buf_addch(out, '"');
 	}
 	buf_addch(out, ']');
 }

@@ -81,8 +81,6 @@ void json_write(struct buf *out, const cJSON *item);
 
 /* Append s (UTF-8, NUL-terminated) as a canonical JSON string. */
 void json_write_string(struct buf *out, const char *s);
-/* The same for the n bytes at s. */
-void json_write_string_n(struct buf *out, const char *s, size_t n);
 
 /*
  * The canonical escape rule: for a byte c below 0x80, the character the
@@ -217,7 +215,13 @@ void json_strset_add_array(struct strset *s, const cJSON *arr);
  */
 cJSON *json_strset_array(const struct strset *s);
 
-/* Append s as a canonical JSON array of strings. */
+/*
+ * Append s as a canonical JSON array of strings whose bytes are already
+ * canonical string text, copied as they are: the fast path's sets, split
+ * by scan_split_strings from canonical text without escapes (where the
+ * text of a string and its value are the same bytes). A set of decoded
+ * values goes through json_strset_array and json_write instead.
+ */
 void json_write_strset(struct buf *out, const struct strset *s);
 
 /* A new cJSON_Raw number item holding the decimal text of v. */
