@@ -152,7 +152,7 @@ static void key_members(const cJSON *obj, struct key_member m[KEY_NR], struct bu
 	size_t off[KEY_NR];
 
 	for (int i = 0; i < KEY_NR; i++) {
-		v[i] = cJSON_GetObjectItemCaseSensitive(obj, key_member_names[i]);
+		v[i] = cJSON_GetObjectItemCaseSensitive(obj, key_member_names[i].name);
 		off[i] = text->len;
 		if (v[i])
 			json_write(text, v[i]);

@@ -7,14 +7,19 @@
 
 #include "json.h"
 
-const char *const key_member_names[KEY_NR] = {
-	[KEY_ID] = "id",
-	[KEY_TYPE] = "type",
-	[KEY_NAME] = "name",
-	[KEY_FROM] = "from",
-	[KEY_RELTYPE] = "relationType",
-	[KEY_TO] = "to",
+#define NAME(s)                                                                          \
+	{                                                                                \
+		s, sizeof(s) - 1                                                         \
+	}
+const struct key_name key_member_names[KEY_NR] = {
+	[KEY_ID] = NAME("id"),
+	[KEY_TYPE] = NAME("type"),
+	[KEY_NAME] = NAME("name"),
+	[KEY_FROM] = NAME("from"),
+	[KEY_RELTYPE] = NAME("relationType"),
+	[KEY_TO] = NAME("to"),
 };
+#undef NAME
 
 static int is_string(const struct key_member *m)
 {

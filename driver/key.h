@@ -25,7 +25,7 @@
 
 enum entry_kind { ENTRY_CONTENT, ENTRY_ENTITY, ENTRY_ID, ENTRY_RELATION };
 
-/* The members the rule looks at, and their names. */
+/* The members the rule looks at, and their names (len: strlen(name)). */
 enum key_member_index {
 	KEY_ID,
 	KEY_TYPE,
@@ -35,7 +35,11 @@ enum key_member_index {
 	KEY_TO,
 	KEY_NR
 };
-extern const char *const key_member_names[KEY_NR];
+struct key_name {
+	const char *name;
+	size_t len;
+};
+extern const struct key_name key_member_names[KEY_NR];
 
 /* One member's value as canonical JSON text (borrowed); text NULL if absent. */
 struct key_member {

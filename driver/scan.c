@@ -460,8 +460,8 @@ static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
 	meta[M_DELETED] = FIELD("deleted");
 	meta[M_REMOVED] = FIELD("removed_observations");
 	for (int i = 0; i < KEY_NR; i++) {
-		const char *name = key_member_names[i];
-		top[i] = (struct field){name, strlen(name), {0, 0}, 0, NULL, 0};
+		const struct key_name *k = &key_member_names[i];
+		top[i] = (struct field){k->name, k->len, {0, 0}, 0, NULL, 0};
 	}
 	top[F_OBS] = FIELD("observations");
 	top[F_META] = FIELD("_crdt_metadata");
