@@ -70,7 +70,7 @@ void buf_reset(struct buf *b)
 void buf_setlen(struct buf *b, size_t len)
 {
 	if (len > (b->alloc ? b->alloc - 1 : 0))
-		die("buf_setlen beyond the allocation");
+		BUG("buf_setlen beyond the allocation");
 	b->len = len;
 	if (b->alloc)
 		b->buf[len] = '\0';

@@ -9,47 +9,44 @@
 #include "diag.h"
 #include "json.h"
 #include "scan.h"
+#include "strset.h"
 
-/* A sorted list of distinct strings, borrowed from cJSON trees. */
-struct strset {
-	const char **v;
-	size_t nr, alloc;
+/*
+ * Entities: the observation sets. The rules are written once (join_sets,
+ * gone_observations) on struct strset; an entity version is read either
+ * from its canonical text, the fast common case of observations without
+ * escapes, or from a tree of it, and the result is made the same way: the
+ * winner's text with the new sets spliced in (checked by the fast reader),
+ * or the winner's tree with the new sets put in.
+ */
+struct entity_view {
+	const struct entry *e;
+	cJSON *tree;	     /* the tree path's; NULL on the text path */
+	struct scan_sets at; /* the text path's: where the sets are in e->text */
+	struct strset obs;   /* visible observations, borrowed from text or tree */
+	struct strset rem;   /* removed_observations */
 };
 
-static void strset_add_array(struct strset *s, const cJSON *arr)
+static void view_release(struct entity_view *v)
 {
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, arr)
-	{
-		if (s->nr == s->alloc) {
-			s->alloc = s->alloc ? 2 * s->alloc : 16;
-			s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
-		}
-		s->v[s->nr++] = c->valuestring;
-	}
+	cJSON_Delete(v->tree);
+	strset_release(&v->obs);
+	strset_release(&v->rem);
+	memset(v, 0, sizeof(*v));
 }
 
-static int cmp_str(const void *x, const void *y)
+/* Read e's sets from its text; 0 (v released) when the tree path must. */
+static int view_text(struct entity_view *v, const struct entry *e)
 {
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
-static void strset_finish(struct strset *s)
-{
-	size_t k = 0;
-
-	if (s->nr > 1)
-		qsort(s->v, s->nr, sizeof(*s->v), cmp_str);
-	for (size_t i = 0; i < s->nr; i++)
-		if (!k || strcmp(s->v[k - 1], s->v[i]))
-			s->v[k++] = s->v[i];
-	s->nr = k;
-}
-
-static int strset_has(const struct strset *s, const char *x)
-{
-	return s->nr && bsearch(&x, s->v, s->nr, sizeof(*s->v), cmp_str) != NULL;
+	memset(v, 0, sizeof(*v));
+	v->e = e;
+	if (scan_entity_sets(e->text, e->text_len, &v->at) &&
+	    scan_split_strings(e->text, v->at.obs_off, v->at.obs_len, &v->obs) &&
+	    (!v->at.rem_len ||
+	     scan_split_strings(e->text, v->at.rem_off, v->at.rem_len, &v->rem)))
+		return 1;
+	view_release(v);
+	return 0;
 }
 
 static cJSON *meta_of(cJSON *obj)
@@ -57,224 +54,84 @@ static cJSON *meta_of(cJSON *obj)
 	return cJSON_GetObjectItemCaseSensitive(obj, "_crdt_metadata");
 }
 
-static const cJSON *removed_of(cJSON *obj)
+static void view_tree(struct entity_view *v, const struct entry *e)
 {
-	cJSON *meta = meta_of(obj);
+	cJSON *meta;
 
-	return meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations")
-		    : NULL;
-}
-
-static const cJSON *observations_of(cJSON *obj)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, "observations");
-}
-
-static cJSON *string_array(const struct strset *s)
-{
-	cJSON *arr = cJSON_CreateArray();
-
-	if (!arr)
-		die("out of memory");
-	for (size_t i = 0; i < s->nr; i++) {
-		cJSON *str = cJSON_CreateString(s->v[i]);
-		if (!str)
-			die("out of memory");
-		cJSON_AddItemToArray(arr, str);
-	}
-	return arr;
+	memset(v, 0, sizeof(*v));
+	v->e = e;
+	v->tree = entry_to_json(e);
+	meta = meta_of(v->tree);
+	json_strset_add_array(&v->obs,
+			      cJSON_GetObjectItemCaseSensitive(v->tree, "observations"));
+	if (meta)
+		json_strset_add_array(&v->rem, cJSON_GetObjectItemCaseSensitive(
+						       meta, "removed_observations"));
+	strset_sort(&v->obs);
+	strset_sort(&v->rem);
 }
 
 /*
- * Rebuild the entity tree w with visible observations obs and removed list
- * rem; takes ownership of w and returns the new entry.
+ * The join's sets: removed = w's | l's | extra, visible = (w's | l's) -
+ * removed. extra (sorted; NULL for none) lists what the three-way rule
+ * removes as well.
  */
-static struct entry *rebuild_entity(cJSON *w, const struct strset *obs,
-				    const struct strset *rem)
+static void join_sets(const struct entity_view *w, const struct entity_view *l,
+		      const struct strset *extra, struct strset *vis, struct strset *rem)
 {
-	struct buf err = BUF_INIT;
-	struct entry *e;
-	cJSON *meta = meta_of(w);
+	struct strset all = STRSET_INIT, both = STRSET_INIT;
 
-	cJSON_ReplaceItemInObjectCaseSensitive(w, "observations", string_array(obs));
-	if (rem->nr) {
-		if (!meta) {
-			meta = cJSON_CreateObject();
-			if (!meta || !cJSON_AddItemToObject(w, "_crdt_metadata", meta))
-				die("out of memory");
-		}
-		if (cJSON_GetObjectItemCaseSensitive(meta, "removed_observations"))
-			cJSON_ReplaceItemInObjectCaseSensitive(
-				meta, "removed_observations", string_array(rem));
-		else
-			cJSON_AddItemToObject(meta, "removed_observations",
-					      string_array(rem));
-	}
-	e = entry_from_json(w, &err);
-	if (!e)
-		die("internal error: merged entity is invalid: %s", err.buf);
-	buf_release(&err);
-	return e;
-}
-
-static void strset_push(struct strset *s, const char *x)
-{
-	if (s->nr == s->alloc) {
-		s->alloc = s->alloc ? 2 * s->alloc : 16;
-		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
-	}
-	s->v[s->nr++] = x;
-}
-
-/*
- * The join of two present entities that differ, from their trees: tw is
- * the winner's (taken over), tl the loser's (borrowed). extra_removed, if
- * not NULL, lists observations the three-way rule removes as well.
- */
-static struct entry *join_entity_trees(cJSON *tw, const cJSON *tl,
-				       const struct strset *extra_removed)
-{
-	struct strset all = {0}, rem = {0}, vis = {0};
-	struct entry *e;
-
-	strset_add_array(&all, observations_of(tw));
-	strset_add_array(&all, observations_of((cJSON *)tl));
-	strset_add_array(&rem, removed_of(tw));
-	strset_add_array(&rem, removed_of((cJSON *)tl));
-	for (size_t i = 0; extra_removed && i < extra_removed->nr; i++)
-		strset_push(&rem, extra_removed->v[i]);
-	strset_finish(&all);
-	strset_finish(&rem);
-	for (size_t i = 0; i < all.nr; i++)
-		if (!strset_has(&rem, all.v[i]))
-			strset_push(&vis, all.v[i]);
-	/*
-	 * The strings are borrowed from tw and tl; rebuild_entity copies them
-	 * into new arrays before the old ones are replaced.
-	 */
-	e = rebuild_entity(tw, &vis, &rem);
-	free(all.v);
-	free(rem.v);
-	free(vis.v);
-	return e;
-}
-
-/*
- * The same joins on the canonical texts, without trees: the common case of
- * observations without escapes. The result is checked by the fast reader,
- * so anything unexpected falls back to the tree path (these return NULL).
- */
-struct strs {
-	struct scan_str *v;
-	size_t nr;
-};
-
-static int split(const char *text, size_t off, size_t len, struct strs *s)
-{
-	size_t quotes = 0;
-	const char *p = text + off, *end = p + len;
-
-	/* Room for one string per two quotes: no escapes, or the split fails. */
-	while ((p = memchr(p, '"', (size_t)(end - p)))) {
-		quotes++;
-		p++;
-	}
-	s->v = xmalloc((quotes / 2 + 1) * sizeof(*s->v));
-	s->nr = 0;
-	return !len || scan_split_strings(text, off, len, s->v, &s->nr);
-}
-
-static int entity_sets(const struct entry *e, struct scan_sets *ss, struct strs *obs,
-		       struct strs *rem)
-{
-	int ok = scan_entity_sets(e->text, e->text_len, ss);
-
-	ok = split(e->text, ss->obs_off, ok ? ss->obs_len : 0, obs) && ok;
-	ok = split(e->text, ss->rem_off, ok ? ss->rem_len : 0, rem) && ok;
-	return ok;
-}
-
-/* out = a | b, both sorted and unique. */
-static void strs_union(const struct strs *a, const struct strs *b, struct strs *out)
-{
-	size_t i = 0, j = 0;
-
-	out->v = xmalloc((a->nr + b->nr + 1) * sizeof(*out->v));
-	out->nr = 0;
-	while (i < a->nr || j < b->nr) {
-		int c = i == a->nr   ? 1
-			: j == b->nr ? -1
-				     : scan_str_cmp(&a->v[i], &b->v[j]);
-		out->v[out->nr++] = c <= 0 ? a->v[i] : b->v[j];
-		i += c <= 0;
-		j += c >= 0;
-	}
-}
-
-static int strs_has(const struct strs *s, const struct scan_str *x)
-{
-	return s->nr && bsearch(x, s->v, s->nr, sizeof(*s->v),
-				(int (*)(const void *, const void *))scan_str_cmp);
-}
-
-static void add_strs(struct buf *out, const struct strs *s)
-{
-	buf_addch(out, '[');
-	for (size_t i = 0; i < s->nr; i++) {
-		if (i)
-			buf_addch(out, ',');
-		buf_addch(out, '"');
-		buf_add(out, s->v[i].p, s->v[i].n);
-		buf_addch(out, '"');
-	}
-	buf_addch(out, ']');
-}
-
-static struct entry *join_entity_text(const struct entry *w, const struct entry *l,
-				      const struct strs *extra)
-{
-	struct scan_sets sw, sl;
-	struct strs wo = {0}, wr = {0}, lo = {0}, lr = {0}, all = {0}, rem = {0},
-		    rem2 = {0}, vis = {0};
-	struct buf out = BUF_INIT;
-	struct entry *e = NULL;
-	const char *t = w->text;
-
-	if (!entity_sets(w, &sw, &wo, &wr) || !entity_sets(l, &sl, &lo, &lr))
-		goto done;
-	strs_union(&wo, &lo, &all);
-	strs_union(&wr, &lr, &rem);
+	strset_union(&all, &w->obs, &l->obs);
 	if (extra) {
-		strs_union(&rem, extra, &rem2);
-		free(rem.v);
-		rem = rem2;
-		rem2.v = NULL;
+		strset_union(&both, &w->rem, &l->rem);
+		strset_union(rem, &both, extra);
+		strset_release(&both);
+	} else {
+		strset_union(rem, &w->rem, &l->rem);
 	}
-	vis.v = xmalloc((all.nr + 1) * sizeof(*vis.v));
-	for (size_t i = 0; i < all.nr; i++)
-		if (!strs_has(&rem, &all.v[i]))
-			vis.v[vis.nr++] = all.v[i];
-	if (rem.nr && !sw.rem_len && !sw.meta_close)
-		goto done; /* no metadata to hold the list: the tree path adds it */
+	strset_minus(vis, &all, rem);
+	strset_release(&all);
+}
 
-	buf_grow(&out, w->text_len + l->text_len);
-	buf_add(&out, t, sw.obs_off);
-	add_strs(&out, &vis);
-	size_t after_obs = sw.obs_off + sw.obs_len;
-	if (sw.rem_len) {
-		buf_add(&out, t + after_obs, sw.rem_off - after_obs);
-		add_strs(&out, &rem);
-		buf_add(&out, t + sw.rem_off + sw.rem_len,
-			w->text_len - sw.rem_off - sw.rem_len);
-	} else if (rem.nr) {
-		buf_add(&out, t + after_obs, sw.meta_close - after_obs);
-		buf_addstr(&out, t[sw.meta_close - 1] == '{'
+/* The three-way rule: the observations of o that a or b no longer has. */
+static void gone_observations(const struct entity_view *o, const struct entity_view *a,
+			      const struct entity_view *b, struct strset *gone)
+{
+	for (size_t i = 0; i < o->obs.nr; i++)
+		if (!strset_has(&a->obs, &o->obs.v[i]) ||
+		    !strset_has(&b->obs, &o->obs.v[i]))
+			strset_add(gone, o->obs.v[i].p, o->obs.v[i].n);
+}
+
+/* The winner's text with the sets vis and rem; NULL when the tree must do it. */
+static struct entry *splice_sets(const struct entity_view *w, const struct strset *vis,
+				 const struct strset *rem)
+{
+	const struct scan_sets *sw = &w->at;
+	const char *t = w->e->text;
+	size_t len = w->e->text_len, after_obs = sw->obs_off + sw->obs_len;
+	struct buf out = BUF_INIT;
+	struct entry *e;
+
+	if (rem->nr && !sw->rem_len && !sw->meta_close)
+		return NULL; /* no metadata to hold the list: the tree path adds it */
+	buf_grow(&out, len + len / 2);
+	buf_add(&out, t, sw->obs_off);
+	json_write_strset(&out, vis);
+	if (sw->rem_len) {
+		buf_add(&out, t + after_obs, sw->rem_off - after_obs);
+		json_write_strset(&out, rem);
+		buf_add(&out, t + sw->rem_off + sw->rem_len,
+			len - sw->rem_off - sw->rem_len);
+	} else if (rem->nr) {
+		buf_add(&out, t + after_obs, sw->meta_close - after_obs);
+		buf_addstr(&out, t[sw->meta_close - 1] == '{'
 					 ? "\"removed_observations\":"
 					 : ",\"removed_observations\":");
-		add_strs(&out, &rem);
-		buf_add(&out, t + sw.meta_close, w->text_len - sw.meta_close);
+		json_write_strset(&out, rem);
+		buf_add(&out, t + sw->meta_close, len - sw->meta_close);
 	} else {
-		buf_add(&out, t + after_obs, w->text_len - after_obs);
+		buf_add(&out, t + after_obs, len - after_obs);
 	}
 	e = entry_read_canonical(out.buf, out.len);
 	if (e) {
@@ -283,51 +140,76 @@ static struct entry *join_entity_text(const struct entry *w, const struct entry 
 		e->raw = NULL;
 		e->raw_len = 0;
 	}
-done:
 	buf_release(&out);
-	free(wo.v);
-	free(wr.v);
-	free(lo.v);
-	free(lr.v);
-	free(all.v);
-	free(rem.v);
-	free(vis.v);
+	return e;
+}
+
+/* The winner's tree (taken over) with the sets vis and rem. */
+static struct entry *rebuild_sets(struct entity_view *w, const struct strset *vis,
+				  const struct strset *rem)
+{
+	struct buf err = BUF_INIT;
+	struct entry *e;
+	cJSON *tree = w->tree, *meta = meta_of(tree);
+
+	/*
+	 * The strings are borrowed from the trees; json_strset_array copies
+	 * them before the old arrays are replaced.
+	 */
+	w->tree = NULL;
+	cJSON_ReplaceItemInObjectCaseSensitive(tree, "observations",
+					       json_strset_array(vis));
+	if (rem->nr) {
+		if (!meta) {
+			meta = cJSON_CreateObject();
+			cJSON_AddItemToObject(tree, "_crdt_metadata", meta);
+		}
+		if (cJSON_GetObjectItemCaseSensitive(meta, "removed_observations"))
+			cJSON_ReplaceItemInObjectCaseSensitive(
+				meta, "removed_observations", json_strset_array(rem));
+		else
+			cJSON_AddItemToObject(meta, "removed_observations",
+					      json_strset_array(rem));
+	}
+	e = entry_from_json(tree, &err);
+	if (!e)
+		BUG("merged entity is invalid: %s", err.buf);
+	buf_release(&err);
 	return e;
 }
 
 /*
- * The three-way entity merge on texts: the observations of o that a or b
- * dropped are removed. NULL when the tree path must do it.
+ * The join of two entities that differ, w the winner: the winner's fields
+ * with the joined sets. NULL when on the text path the tree path must do it.
  */
-static struct entry *merge3_entity_text(const struct entry *o, const struct entry *a,
-					const struct entry *b)
+static struct entry *join_views(struct entity_view *w, const struct entity_view *l,
+				const struct strset *extra)
 {
-	struct scan_sets so, sa, sb;
-	struct strs oo, orm, ao, arm, bo, brm, gone = {0};
-	struct entry *e = NULL;
-	int ok = entity_sets(o, &so, &oo, &orm);
+	struct strset vis = STRSET_INIT, rem = STRSET_INIT;
+	struct entry *e;
 
-	ok = entity_sets(a, &sa, &ao, &arm) && ok;
-	ok = entity_sets(b, &sb, &bo, &brm) && ok;
-	if (ok) {
-		gone.v = xmalloc((oo.nr + 1) * sizeof(*gone.v));
-		for (size_t i = 0; i < oo.nr; i++)
-			if (!strs_has(&ao, &oo.v[i]) || !strs_has(&bo, &oo.v[i]))
-				gone.v[gone.nr++] = oo.v[i];
-		if (!gone.nr && entry_equal(a, b))
-			e = entry_ref((struct entry *)a);
-		else if (entry_cmp_version(a, b) >= 0)
-			e = join_entity_text(a, b, &gone);
-		else
-			e = join_entity_text(b, a, &gone);
-	}
-	free(oo.v);
-	free(orm.v);
-	free(ao.v);
-	free(arm.v);
-	free(bo.v);
-	free(brm.v);
-	free(gone.v);
+	join_sets(w, l, extra, &vis, &rem);
+	e = w->tree ? rebuild_sets(w, &vis, &rem) : splice_sets(w, &vis, &rem);
+	strset_release(&vis);
+	strset_release(&rem);
+	return e;
+}
+
+/* The three-way entity merge of the views v[0..2] of o, a and b. */
+static struct entry *merge3_views(struct entity_view v[3])
+{
+	const struct entry *a = v[1].e, *b = v[2].e;
+	struct strset gone = STRSET_INIT;
+	struct entry *e;
+
+	gone_observations(&v[0], &v[1], &v[2], &gone);
+	if (!gone.nr && entry_equal(a, b))
+		e = entry_ref((struct entry *)a);
+	else if (entry_cmp_version(a, b) >= 0)
+		e = join_views(&v[1], &v[2], &gone);
+	else
+		e = join_views(&v[2], &v[1], &gone);
+	strset_release(&gone);
 	return e;
 }
 
@@ -347,12 +229,22 @@ struct entry *crdt_join(const struct entry *a, const struct entry *b)
 		l = a;
 	}
 	if (w->kind == ENTRY_ENTITY && l->kind == ENTRY_ENTITY) {
-		struct entry *fast = join_entity_text(w, l, NULL);
-		if (fast)
-			return fast;
-		cJSON *tl = entry_to_json(l);
-		struct entry *e = join_entity_trees(entry_to_json(w), tl, NULL);
-		cJSON_Delete(tl);
+		struct entity_view vw, vl;
+		struct entry *e = NULL;
+		if (view_text(&vw, w)) {
+			if (view_text(&vl, l)) {
+				e = join_views(&vw, &vl, NULL);
+				view_release(&vl);
+			}
+			view_release(&vw);
+		}
+		if (!e) {
+			view_tree(&vw, w);
+			view_tree(&vl, l);
+			e = join_views(&vw, &vl, NULL);
+			view_release(&vw);
+			view_release(&vl);
+		}
 		return e;
 	}
 	return entry_ref((struct entry *)w);
@@ -373,41 +265,25 @@ struct entry *crdt_merge3(const struct entry *o, const struct entry *a,
 	if (!a || !b)
 		return entry_ref((struct entry *)(a ? a : b));
 	if (live_entity(o) && live_entity(a) && live_entity(b)) {
-		struct entry *fast = merge3_entity_text(o, a, b);
-		if (fast)
-			return fast;
-		cJSON *to = entry_to_json(o), *ta = entry_to_json(a),
-		      *tb = entry_to_json(b);
-		struct strset in_a = {0}, in_b = {0}, gone = {0};
-		const cJSON *c;
-		struct entry *r;
+		const struct entry *in[3] = {o, a, b};
+		struct entity_view v[3];
+		struct entry *e = NULL;
+		int n = 0;
 
-		strset_add_array(&in_a, observations_of(ta));
-		strset_add_array(&in_b, observations_of(tb));
-		strset_finish(&in_a);
-		strset_finish(&in_b);
-		cJSON_ArrayForEach(c, observations_of(to))
-		{
-			if (!strset_has(&in_a, c->valuestring) ||
-			    !strset_has(&in_b, c->valuestring))
-				strset_push(&gone, c->valuestring);
+		while (n < 3 && view_text(&v[n], in[n]))
+			n++;
+		if (n == 3)
+			e = merge3_views(v);
+		while (n > 0)
+			view_release(&v[--n]);
+		if (!e) {
+			for (int i = 0; i < 3; i++)
+				view_tree(&v[i], in[i]);
+			e = merge3_views(v);
+			for (int i = 0; i < 3; i++)
+				view_release(&v[i]);
 		}
-		/* Each tree is parsed once; the winner's is taken over. */
-		if (entry_equal(a, b) && !gone.nr) {
-			r = entry_ref((struct entry *)a);
-			cJSON_Delete(ta);
-		} else if (entry_cmp_version(a, b) >= 0) {
-			r = join_entity_trees(ta, tb, &gone);
-		} else {
-			r = join_entity_trees(tb, ta, &gone);
-			tb = ta;
-		}
-		cJSON_Delete(tb);
-		free(in_a.v);
-		free(in_b.v);
-		free(gone.v);
-		cJSON_Delete(to);
-		return r;
+		return e;
 	}
 	return crdt_join(a, b);
 }

@@ -45,6 +45,18 @@ void die(const char *fmt, ...)
 	exit(1);
 }
 
+void bug_fl(const char *file, int line, const char *fmt, ...)
+{
+	char prefix[256];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "BUG: %s:%d: ", file, line);
+	va_start(ap, fmt);
+	report(prefix, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
 void *xmalloc(size_t size)
 {
 	void *p = malloc(size ? size : 1);

@@ -21,6 +21,18 @@ void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A "cannot happen" check failed: a bug in this program, not bad input.
+ * Prints "BUG: <file>:<line>: <message>" and exits with status 1. git's own
+ * BUG() aborts, but abort() means status 134, and git (2.40 on) aborts the
+ * whole merge when a driver exits above 128; with 1 it records a conflict
+ * for this one file, leaves %A as it was, and the user still gets the
+ * message to report.
+ */
+#define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void bug_fl(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* malloc/realloc/strdup that die() instead of returning NULL. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);

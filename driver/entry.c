@@ -10,215 +10,23 @@
 
 #include "diag.h"
 #include "json.h"
+#include "key.h"
 #include "scan.h"
+#include "stamp.h"
+#include "strset.h"
 
 static int is_integer_text(const char *s)
 {
-	if (*s == '-')
-		s++;
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		char c = (*s)[i];
-		if (c < '0' || c > '9')
-			return -1;
-		v = v * 10 + (c - '0');
-	}
-	*s += n;
-	*out = v;
-	return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 ? 28 + leap : dm[m - 1];
-}
-
-#define NS_PER_SEC    1000000000LL
-#define MAX_EPOCH_SEC 9000000000LL /* keeps seconds * 1e9 inside int64 */
-
-/*
- * The digits after a decimal point at *s (which points at the point), as
- * nanoseconds; digits past the ninth are read and dropped.
- */
-static int parse_fraction(const char **s, int64_t *frac)
-{
-	const char *p = *s + 1;
-	int64_t scale = NS_PER_SEC;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (*frac = 0; *p >= '0' && *p <= '9'; p++) {
-		if (scale > 1) {
-			scale /= 10;
-			*frac += (*p - '0') * scale;
-		}
-	}
-	*s = p;
-	return 0;
-}
-
-/* Epoch seconds written as decimal text, possibly with a fraction. */
-static int parse_epoch_text(const char *s, int64_t *ns)
-{
-	const char *p = s;
-	int neg = 0;
-	int64_t sec = 0, frac = 0;
-
-	if (*p == '-') {
-		neg = 1;
-		p++;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		sec = sec * 10 + (*p - '0');
-		if (sec > MAX_EPOCH_SEC)
-			return -1;
-	}
-	if (*p == '.' && parse_fraction(&p, &frac))
-		return -1;
-	if (*p == 'e' || *p == 'E') {
-		/* Exponent forms are rare; a double is precise enough for them. */
-		char *end;
-		errno = 0;
-		double d = strtod(s, &end);
-		if (errno || *end || d != d || d > (double)MAX_EPOCH_SEC ||
-		    d < -(double)MAX_EPOCH_SEC)
-			return -1;
-		*ns = (int64_t)(d * 1e9);
-		return 0;
-	}
-	if (*p)
-		return -1;
-	*ns = sec * NS_PER_SEC + frac;
-	if (neg)
-		*ns = -*ns;
-	return 0;
-}
-
-int entry_parse_iso8601(const char *s, int64_t *ns)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int64_t frac = 0;
-
-	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-	    digits(&s, 2, &d))
-		return -1;
-	if (*s != 'T' && *s != 't' && *s != ' ')
-		return -1;
-	s++;
-	if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || *s++ != ':' ||
-	    digits(&s, 2, &sec))
-		return -1;
-	if ((*s == '.' || *s == ',') && parse_fraction(&s, &frac))
-		return -1;
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s++ == '-' ? -1 : 1;
-		if (digits(&s, 2, &oh))
-			return -1;
-		if (*s == ':')
-			s++;
-		if (*s && digits(&s, 2, &om))
-			return -1;
-		if (oh > 23 || om > 59)
-			return -1;
-	} else {
-		return -1; /* a time without an offset names no instant */
-	}
-	if (*s)
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
-		    mi * 60 + sec - sign * (oh * 3600 + om * 60);
-	if (t > MAX_EPOCH_SEC || t < -MAX_EPOCH_SEC)
-		return -1; /* outside what nanoseconds in 64 bits can hold */
-	*ns = t * NS_PER_SEC + frac;
-	return 0;
-}
-
-int entry_parse_instant_text(const char *s, int is_string, int64_t *ns)
-{
-	if (is_string && !entry_parse_iso8601(s, ns))
-		return 0;
-	return parse_epoch_text(s, ns);
+	return json_is_integer(s, strlen(s));
 }
 
 int entry_parse_instant(const cJSON *item, int64_t *ns)
 {
 	if (cJSON_IsString(item) || cJSON_IsRaw(item))
-		return entry_parse_instant_text(item->valuestring, cJSON_IsString(item),
-						ns);
-	if (cJSON_IsNumber(item)) {
-		double d = item->valuedouble;
-		if (d != d || d > (double)MAX_EPOCH_SEC || d < -(double)MAX_EPOCH_SEC)
-			return -1;
-		*ns = (int64_t)(d * 1e9);
-		return 0;
-	}
+		return stamp_parse_text(item->valuestring, cJSON_IsString(item), ns);
+	if (cJSON_IsNumber(item))
+		return stamp_from_seconds(item->valuedouble, ns);
 	return -1;
-}
-
-void entry_format_instant(struct buf *out, int64_t ns)
-{
-	int64_t sec = ns / NS_PER_SEC, rem = ns % NS_PER_SEC;
-
-	if (rem < 0) {
-		rem += NS_PER_SEC;
-		sec--;
-	}
-	int64_t days = sec / 86400, tod = sec % 86400;
-	if (tod < 0) {
-		tod += 86400;
-		days--;
-	}
-	/* civil_from_days */
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	buf_addf(out, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-		 (int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60),
-		 (int)(rem / 1000000));
-}
-
-static int cmp_strings(const void *x, const void *y)
-{
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 /* Whether every element of arr is a string. */
@@ -232,64 +40,12 @@ static int all_strings(const cJSON *arr)
 	return 1;
 }
 
-/* The strings of arr, sorted and without repeats; caller frees the array. */
-static const char **sorted_strings(const cJSON *arr, size_t *nr)
-{
-	const cJSON *c;
-	size_t n = 0, k = 0;
-	const char **v;
-
-	cJSON_ArrayForEach(c, arr) n++;
-	v = xmalloc((n ? n : 1) * sizeof(*v));
-	cJSON_ArrayForEach(c, arr) v[k++] = c->valuestring;
-	qsort(v, n, sizeof(*v), cmp_strings);
-	k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!k || strcmp(v[k - 1], v[i]))
-			v[k++] = v[i];
-	*nr = k;
-	return v;
-}
-
-static int in_sorted(const char *const *v, size_t n, const char *s)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v[mid], s);
-		if (!c)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-static cJSON *string_array(const char *const *v, size_t n)
-{
-	cJSON *arr = cJSON_CreateArray();
-
-	if (!arr)
-		die("out of memory");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *s = cJSON_CreateString(v[i]);
-		if (!s)
-			die("out of memory");
-		cJSON_AddItemToArray(arr, s);
-	}
-	return arr;
-}
-
 static void set_member(cJSON *obj, const char *name, cJSON *value)
 {
-	if (cJSON_GetObjectItemCaseSensitive(obj, name)) {
+	if (cJSON_GetObjectItemCaseSensitive(obj, name))
 		cJSON_ReplaceItemInObjectCaseSensitive(obj, name, value);
-	} else if (!cJSON_AddItemToObject(obj, name, value)) {
-		die("out of memory");
-	}
+	else
+		cJSON_AddItemToObject(obj, name, value);
 }
 
 /*
@@ -302,17 +58,18 @@ static void normalize_entity(cJSON *obj, cJSON *meta)
 	cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
 	cJSON *rem = meta ? cJSON_GetObjectItemCaseSensitive(meta, "removed_observations")
 			  : NULL;
-	size_t nobs = 0, nrem = 0, k = 0;
-	const char **vobs = obs ? sorted_strings(obs, &nobs) : xmalloc(sizeof(*vobs));
-	const char **vrem = rem ? sorted_strings(rem, &nrem) : xmalloc(sizeof(*vrem));
+	struct strset sobs = STRSET_INIT, srem = STRSET_INIT, vis = STRSET_INIT;
 
-	for (size_t i = 0; i < nobs; i++)
-		if (!in_sorted(vrem, nrem, vobs[i]))
-			vobs[k++] = vobs[i];
-	cJSON *new_obs = string_array(vobs, k);
-	cJSON *new_rem = nrem ? string_array(vrem, nrem) : NULL;
-	free(vobs);
-	free(vrem);
+	json_strset_add_array(&sobs, obs);
+	json_strset_add_array(&srem, rem);
+	strset_sort(&sobs);
+	strset_sort(&srem);
+	strset_minus(&vis, &sobs, &srem);
+	cJSON *new_obs = json_strset_array(&vis);
+	cJSON *new_rem = srem.nr ? json_strset_array(&srem) : NULL;
+	strset_release(&sobs);
+	strset_release(&srem);
+	strset_release(&vis);
 	/* The new arrays copied the strings; the old ones can go now. */
 	set_member(obj, "observations", new_obs);
 	if (meta) {
@@ -385,29 +142,24 @@ static int check_metadata(cJSON *meta, struct entry_scratch *e, struct buf *err)
 	return 0;
 }
 
-static void key_open(struct buf *k, const char *kind)
+/*
+ * The members the key rule looks at, written canonically into text (which
+ * m then points into).
+ */
+static void key_members(const cJSON *obj, struct key_member m[KEY_NR], struct buf *text)
 {
-	buf_addstr(k, "[\"");
-	buf_addstr(k, kind);
-	buf_addstr(k, "\"");
-}
+	const cJSON *v[KEY_NR];
+	size_t off[KEY_NR];
 
-static void key_string(struct buf *k, const cJSON *obj, const char *name)
-{
-	buf_addch(k, ',');
-	json_write_string(k, cJSON_GetObjectItemCaseSensitive(obj, name)->valuestring);
-}
-
-static int string_member(const cJSON *obj, const char *name)
-{
-	return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, name));
-}
-
-static int type_is(const cJSON *obj, const char *type)
-{
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "type");
-
-	return cJSON_IsString(t) && !strcmp(t->valuestring, type);
+	for (int i = 0; i < KEY_NR; i++) {
+		v[i] = cJSON_GetObjectItemCaseSensitive(obj, key_member_names[i].name);
+		off[i] = text->len;
+		if (v[i])
+			json_write(text, v[i]);
+		m[i].len = text->len - off[i];
+	}
+	for (int i = 0; i < KEY_NR; i++)
+		m[i].text = v[i] ? text->buf + off[i] : NULL;
 }
 
 /* One allocation holds the entry, its key and its host. */
@@ -431,8 +183,9 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 {
 	struct entry_scratch tmp = {0};
 	struct entry *e = NULL;
-	struct buf key = BUF_INIT, text = BUF_INIT;
-	cJSON *meta, *id;
+	struct buf key = BUF_INIT, text = BUF_INIT, members = BUF_INIT;
+	struct key_member km[KEY_NR];
+	cJSON *meta;
 
 	tmp.stamp.instant = STAMP_NONE;
 	if (!cJSON_IsObject(obj)) {
@@ -443,14 +196,9 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 	if (meta && check_metadata(meta, &tmp, err))
 		goto out;
 
-	id = cJSON_GetObjectItemCaseSensitive(obj, "id");
-	if (id && (cJSON_IsString(id) ||
-		   (cJSON_IsRaw(id) && is_integer_text(id->valuestring)))) {
-		tmp.kind = ENTRY_ID;
-		key_open(&key, "id");
-		buf_addch(&key, ',');
-		json_write(&key, id);
-	} else if (type_is(obj, "entity") && string_member(obj, "name")) {
+	key_members(obj, km, &members);
+	tmp.kind = key_kind(km);
+	if (tmp.kind == ENTRY_ENTITY) {
 		const cJSON *obs = cJSON_GetObjectItemCaseSensitive(obj, "observations");
 		if (obs && !all_strings(obs)) {
 			buf_addstr(
@@ -458,28 +206,18 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 				"'observations' of an entity is not an array of strings");
 			goto out;
 		}
-		tmp.kind = ENTRY_ENTITY;
 		normalize_entity(obj, meta);
-		key_open(&key, "entity");
-		key_string(&key, obj, "name");
-	} else if (type_is(obj, "relation") && string_member(obj, "from") &&
-		   string_member(obj, "relationType") && string_member(obj, "to")) {
-		tmp.kind = ENTRY_RELATION;
-		key_open(&key, "relation");
-		key_string(&key, obj, "from");
-		key_string(&key, obj, "relationType");
-		key_string(&key, obj, "to");
-	} else {
-		tmp.kind = ENTRY_CONTENT;
-		key_open(&key, "content");
-		buf_addch(&key, ',');
+	}
+	if (tmp.kind == ENTRY_CONTENT) {
+		/* the content is the object without its metadata */
 		if (meta)
 			cJSON_DetachItemViaPointer(obj, meta);
-		json_write(&key, obj);
+		json_write(&text, obj);
 		if (meta)
 			cJSON_AddItemToObject(obj, "_crdt_metadata", meta);
 	}
-	buf_addch(&key, ']');
+	key_write(&key, tmp.kind, km, text.buf, text.len ? text.len - 1 : 0);
+	buf_reset(&text);
 	json_write(&text, obj);
 
 	e = entry_alloc(key.buf, key.len, tmp.host ? tmp.host : "",
@@ -493,6 +231,8 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 out:
 	cJSON_Delete(obj);
 	buf_release(&key);
+	buf_release(&text);
+	buf_release(&members);
 	return e;
 }
 
@@ -625,7 +365,7 @@ cJSON *entry_to_json(const struct entry *e)
 	cJSON *obj = json_parse(e->text, e->text_len, NULL);
 
 	if (!obj)
-		die("entry text is not valid JSON: %s", e->text);
+		BUG("entry text is not valid JSON: %.*s", (int)e->text_len, e->text);
 	return obj;
 }
 
@@ -682,15 +422,10 @@ static void entity_tiebreak_text(const struct entry *e, struct buf *out)
 
 int entry_cmp_version(const struct entry *a, const struct entry *b)
 {
-	int c;
+	int c = stamp_cmp(&a->stamp, &b->stamp);
 
-	if (a->stamp.instant != b->stamp.instant)
-		return a->stamp.instant < b->stamp.instant ? -1 : 1;
-	if (a->stamp.version != b->stamp.version)
-		return a->stamp.version < b->stamp.version ? -1 : 1;
-	c = strcmp(a->stamp.host, b->stamp.host);
 	if (c)
-		return c < 0 ? -1 : 1;
+		return c;
 	if (a->kind == ENTRY_ENTITY && b->kind == ENTRY_ENTITY) {
 		struct buf ta = BUF_INIT, tb = BUF_INIT;
 		entity_tiebreak_text(a, &ta);

@@ -1,16 +1,6 @@
 /*
- * One entry of a memory file: its key, its canonical bytes and its stamp.
- *
- * Key (first rule that matches, DESIGN.md "Entries and keys"):
- *   1. "id" is a string or an integer     -> ENTRY_ID, an opaque register
- *   2. "type":"entity" and string "name"  -> ENTRY_ENTITY, an MCP entity
- *   3. "type":"relation" and string "from", "relationType", "to"
- *                                          -> ENTRY_RELATION
- *   4. anything else                       -> ENTRY_CONTENT, keyed by its
- *      canonical content without "_crdt_metadata"
- * The key is itself written as canonical JSON, an array such as
- * ["entity","Alice"] or ["relation","a","knows","b"], so keys are unique,
- * readable in messages, and sort in plain byte order.
+ * One entry of a memory file: its key (the rule is in key.h), its
+ * canonical bytes and its stamp (stamp.h).
  *
  * Canonical entity form: "observations" is always present, sorted in byte
  * order, without duplicates and without any string that is also listed in
@@ -29,16 +19,8 @@
 #include <stdint.h>
 
 #include "buf.h"
-
-enum entry_kind { ENTRY_CONTENT, ENTRY_ENTITY, ENTRY_ID, ENTRY_RELATION };
-
-/* Stamp of a version; the order is instant, then version, then host. */
-struct stamp {
-	int64_t instant;  /* ns since the Unix epoch; STAMP_NONE if no metadata */
-	int64_t version;  /* 0 when absent */
-	const char *host; /* "" when absent; points into the owning entry */
-};
-#define STAMP_NONE INT64_MIN
+#include "key.h"
+#include "stamp.h"
 
 struct entry {
 	atomic_uint refs; /* atomic: the sides of a merge are read on two threads */
@@ -112,18 +94,11 @@ int entry_equal(const struct entry *a, const struct entry *b);
 int entry_cmp_version(const struct entry *a, const struct entry *b);
 
 /*
- * Parse a timestamp into ns since the epoch: an ISO-8601 string
- * ("2026-11-21T20:55:50.123Z", any fraction length, "Z" or "+hh:mm"/"-hhmm"
- * offsets, or no fraction at all) or a JSON number of epoch seconds
- * (item is a cJSON_Raw number or a cJSON_Number). Returns 0, or -1 if the
- * value is not a timestamp.
+ * Parse the value of "_crdt_metadata"."timestamp" from a tree into ns since
+ * the epoch: a string (stamp_parse_text), or a number of epoch seconds
+ * (a cJSON_Raw number as this tool's reader makes them, or a cJSON_Number).
+ * Returns 0, or -1 when the value is not a timestamp.
  */
 int entry_parse_instant(const cJSON *item, int64_t *ns);
-int entry_parse_iso8601(const char *s, int64_t *ns);
-/* The same for the text of a JSON string (is_string) or number. */
-int entry_parse_instant_text(const char *s, int is_string, int64_t *ns);
-
-/* Write ns as "YYYY-MM-DDTHH:MM:SS.mmmZ" (ms precision, truncating). */
-void entry_format_instant(struct buf *out, int64_t ns);
 
 #endif

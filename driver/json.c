@@ -10,6 +10,21 @@
 
 #include "diag.h"
 
+/*
+ * cJSON allocates through xmalloc, which dies on running out of memory, so
+ * no caller checks cJSON's results for NULL. The hooks are installed by a
+ * constructor rather than by an init call in main: the unit tests link
+ * every object but main.o and get them too, and no cJSON call can come
+ * before them. (cJSON frees with the free() given here, so a tree made
+ * before the hooks would still be freed correctly; there are none.)
+ */
+__attribute__((constructor)) static void json_init_allocator(void)
+{
+	cJSON_Hooks hooks = {.malloc_fn = xmalloc, .free_fn = free};
+
+	cJSON_InitHooks(&hooks);
+}
+
 struct parser {
 	const char *text;
 	size_t len;
@@ -86,30 +101,79 @@ static void put_utf8(struct buf *b, unsigned cp)
 	buf_add(b, s, n);
 }
 
-/*
- * The code point of the \\u escape at *i (a surrogate pair counts as one),
- * moving *i past it. U+0000 is refused: cJSON strings end at NUL.
- */
-static int u_escape(struct parser *p, size_t *i, unsigned *cp)
+const char json_escapes[128] = {
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b',	     't',	    'n', 'u',
+	'f', 'r', 'u', 'u', 'u', 'u', 'u', 'u', 'u',	     'u',	    'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', ['"'] = '"', ['\\'] = '\\',
+};
+
+size_t json_escape(unsigned cp, char out[6])
 {
-	const char *t = p->text;
-	size_t at = *i;
+	static const char hex[] = "0123456789abcdef";
+
+	if (cp >= 0x80 || !json_escapes[cp])
+		return 0;
+	out[0] = '\\';
+	out[1] = json_escapes[cp];
+	if (out[1] != 'u')
+		return 2;
+	out[2] = out[3] = '0';
+	out[4] = hex[cp >> 4];
+	out[5] = hex[cp & 15];
+	return 6;
+}
+
+static size_t unescape_fail(struct json_error *err, size_t at, const char *msg)
+{
+	err->offset = at;
+	err->msg = msg;
+	return 0;
+}
+
+size_t json_unescape(const char *t, size_t n, unsigned *cp, struct json_error *err)
+{
+	size_t at = 0;
 	unsigned lo;
 
-	if (at + 6 > p->len || hex4(t + at + 2, cp))
-		return fail(p, at, "invalid \\u escape");
+	if (n < 2)
+		return unescape_fail(err, 0, "unterminated string");
+	switch (t[1]) {
+	case '"': *cp = '"'; return 2;
+	case '\\': *cp = '\\'; return 2;
+	case '/': *cp = '/'; return 2;
+	case 'b': *cp = '\b'; return 2;
+	case 'f': *cp = '\f'; return 2;
+	case 'n': *cp = '\n'; return 2;
+	case 'r': *cp = '\r'; return 2;
+	case 't': *cp = '\t'; return 2;
+	case 'u': break;
+	default: return unescape_fail(err, 0, "invalid escape in string");
+	}
+	if (n < 6 || hex4(t + 2, cp))
+		return unescape_fail(err, 0, "invalid \\u escape");
 	if (*cp >= 0xDC00 && *cp <= 0xDFFF)
-		return fail(p, at, "lone low surrogate in \\u escape");
+		return unescape_fail(err, 0, "lone low surrogate in \\u escape");
 	if (*cp >= 0xD800 && *cp <= 0xDBFF) {
-		if (at + 12 > p->len || t[at + 6] != '\\' || t[at + 7] != 'u' ||
-		    hex4(t + at + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-			return fail(p, at, "lone high surrogate in \\u escape");
+		if (n < 12 || t[6] != '\\' || t[7] != 'u' || hex4(t + 8, &lo) ||
+		    lo < 0xDC00 || lo > 0xDFFF)
+			return unescape_fail(err, 0, "lone high surrogate in \\u escape");
 		*cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
-		at += 6;
+		at = 6;
 	}
 	if (*cp == 0)
-		return fail(p, at, "\\u0000 in a string is not supported");
-	*i = at + 6;
+		return unescape_fail(err, at, "\\u0000 in a string is not supported");
+	return at + 6;
+}
+
+/* Decode the escape at t[*i] for the parser, moving *i past it. */
+static int unescape(struct parser *p, size_t *i, unsigned *cp)
+{
+	struct json_error e;
+	size_t k = json_unescape(p->text + *i, p->len - *i, cp, &e);
+
+	if (!k)
+		return fail(p, *i + e.offset, e.msg);
+	*i += k;
 	return 0;
 }
 
@@ -147,70 +211,22 @@ static int parse_string(struct parser *p)
 			i += n;
 			continue;
 		}
-		/* backslash */
-		if (i + 1 >= p->len)
-			return fail(p, i, "unterminated string");
-		char e = t[i + 1];
-		switch (e) {
-		case '"': buf_addch(&p->scratch, '"'); break;
-		case '\\': buf_addch(&p->scratch, '\\'); break;
-		case '/': buf_addch(&p->scratch, '/'); break;
-		case 'b': buf_addch(&p->scratch, '\b'); break;
-		case 'f': buf_addch(&p->scratch, '\f'); break;
-		case 'n': buf_addch(&p->scratch, '\n'); break;
-		case 'r': buf_addch(&p->scratch, '\r'); break;
-		case 't': buf_addch(&p->scratch, '\t'); break;
-		case 'u': {
-			unsigned cp;
-			if (u_escape(p, &i, &cp))
-				return -1;
-			put_utf8(&p->scratch, cp);
-			continue;
-		}
-		default: return fail(p, i, "invalid escape in string");
-		}
-		i += 2;
+		/* a backslash */
+		unsigned cp;
+		if (unescape(p, &i, &cp))
+			return -1;
+		put_utf8(&p->scratch, cp);
 	}
-}
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
 }
 
 /* Check the number at p->pos and move past it. */
 static int number_end(struct parser *p)
 {
-	const char *t = p->text;
-	size_t i = p->pos;
+	size_t bad = 0, n = json_number_len(p->text + p->pos, p->len - p->pos, &bad);
 
-	if (i < p->len && t[i] == '-')
-		i++;
-	if (i >= p->len || !is_digit(t[i]))
-		return fail(p, i, "invalid number");
-	if (t[i] == '0') {
-		i++;
-	} else {
-		while (i < p->len && is_digit(t[i]))
-			i++;
-	}
-	if (i < p->len && t[i] == '.') {
-		i++;
-		if (i >= p->len || !is_digit(t[i]))
-			return fail(p, i, "invalid number");
-		while (i < p->len && is_digit(t[i]))
-			i++;
-	}
-	if (i < p->len && (t[i] == 'e' || t[i] == 'E')) {
-		i++;
-		if (i < p->len && (t[i] == '+' || t[i] == '-'))
-			i++;
-		if (i >= p->len || !is_digit(t[i]))
-			return fail(p, i, "invalid number");
-		while (i < p->len && is_digit(t[i]))
-			i++;
-	}
-	p->pos = i;
+	if (!n)
+		return fail(p, p->pos + bad, "invalid number");
+	p->pos += n;
 	return 0;
 }
 
@@ -231,8 +247,6 @@ static cJSON *parse_number(struct parser *p)
 		item = cJSON_CreateRaw(s);
 		free(s);
 	}
-	if (!item)
-		die("out of memory");
 	return item;
 }
 
@@ -273,8 +287,6 @@ static cJSON *parse_object(struct parser *p)
 	size_t open = p->pos, count = 0;
 	cJSON *obj = cJSON_CreateObject();
 
-	if (!obj)
-		die("out of memory");
 	p->pos++;
 	skip_ws(p);
 	if (p->pos < p->len && p->text[p->pos] == '}') {
@@ -304,8 +316,7 @@ static cJSON *parse_object(struct parser *p)
 			free(name);
 			goto bad;
 		}
-		if (!cJSON_AddItemToObject(obj, name, value))
-			die("out of memory");
+		cJSON_AddItemToObject(obj, name, value);
 		free(name);
 		count++;
 		skip_ws(p);
@@ -335,8 +346,6 @@ static cJSON *parse_array(struct parser *p)
 {
 	cJSON *arr = cJSON_CreateArray();
 
-	if (!arr)
-		die("out of memory");
 	p->pos++;
 	skip_ws(p);
 	if (p->pos < p->len && p->text[p->pos] == ']') {
@@ -376,8 +385,6 @@ static cJSON *parse_literal(struct parser *p, const char *word, cJSON *item)
 		fail(p, p->pos, "invalid literal");
 		return NULL;
 	}
-	if (!item)
-		die("out of memory");
 	p->pos += n;
 	return item;
 }
@@ -400,15 +407,13 @@ static cJSON *parse_value(struct parser *p)
 	case '"':
 		if (parse_string(p))
 			return NULL;
-		v = cJSON_CreateString(p->scratch.buf);
-		if (!v)
-			die("out of memory");
-		return v;
+		return cJSON_CreateString(p->scratch.buf);
 	case 't': return parse_literal(p, "true", cJSON_CreateTrue());
 	case 'f': return parse_literal(p, "false", cJSON_CreateFalse());
 	case 'n': return parse_literal(p, "null", cJSON_CreateNull());
 	default:
-		if (p->text[p->pos] == '-' || is_digit(p->text[p->pos]))
+		if (p->text[p->pos] == '-' ||
+		    (p->text[p->pos] >= '0' && p->text[p->pos] <= '9'))
 			return parse_number(p);
 		return fail(p, p->pos, "unexpected character"), NULL;
 	}
@@ -453,23 +458,13 @@ static int compact_value(struct parser *p, struct buf *out);
 /* Append code point cp as the canonical writer would inside a string. */
 static void put_canonical(struct buf *out, unsigned cp)
 {
-	static const char hex[] = "0123456789abcdef";
+	char esc[6];
+	size_t n = json_escape(cp, esc);
 
-	switch (cp) {
-	case '"': buf_add(out, "\\\"", 2); return;
-	case '\\': buf_add(out, "\\\\", 2); return;
-	case '\b': buf_add(out, "\\b", 2); return;
-	case '\f': buf_add(out, "\\f", 2); return;
-	case '\n': buf_add(out, "\\n", 2); return;
-	case '\r': buf_add(out, "\\r", 2); return;
-	case '\t': buf_add(out, "\\t", 2); return;
-	}
-	if (cp < 0x20) {
-		char esc[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
-		buf_add(out, esc, 6);
-		return;
-	}
-	put_utf8(out, cp);
+	if (n)
+		buf_add(out, esc, n);
+	else
+		put_utf8(out, cp);
 }
 
 /*
@@ -502,27 +497,10 @@ static int compact_string(struct parser *p, struct buf *out)
 		if (u[i] < 0x20)
 			return fail(p, i, "control character in string");
 		/* a backslash */
-		if (i + 1 >= n)
-			return fail(p, i, "unterminated string");
 		unsigned cp;
-		switch (u[i + 1]) {
-		case '"': cp = '"'; break;
-		case '\\': cp = '\\'; break;
-		case '/': cp = '/'; break;
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
-		case 'u':
-			if (u_escape(p, &i, &cp))
-				return -1;
-			put_canonical(out, cp);
-			continue;
-		default: return fail(p, i, "invalid escape in string");
-		}
+		if (unescape(p, &i, &cp))
+			return -1;
 		put_canonical(out, cp);
-		i += 2;
 	}
 	buf_addch(out, '"');
 	p->pos = i + 1;
@@ -683,35 +661,20 @@ int json_key_cmp(const char *a, const char *b)
 
 void json_write_string(struct buf *out, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 
 	buf_addch(out, '"');
 	for (;;) {
 		size_t start = i;
-		while (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')
+		/* stops at the NUL too: json_escapes[0] is set */
+		while (u[i] >= 0x80 || !json_escapes[u[i]])
 			i++;
 		buf_add(out, s + start, i - start);
 		if (!u[i])
 			break;
-		char esc[7] = {'\\', 0};
-		size_t n = 2;
-		switch (u[i]) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[u[i] >> 4];
-			esc[5] = hex[u[i] & 15];
-			n = 6;
-		}
-		buf_add(out, esc, n);
+		char esc[6];
+		buf_add(out, esc, json_escape(u[i], esc));
 		i++;
 	}
 	buf_addch(out, '"');
@@ -778,18 +741,47 @@ void json_write(struct buf *out, const cJSON *item)
 			free(members);
 		return;
 	}
-	default: die("json_write: unknown item type %d", item->type);
+	default: BUG("json_write: unknown item type %d", item->type);
 	}
 }
 
 cJSON *json_new_int(long long v)
 {
 	char tmp[32];
-	cJSON *item;
 
 	snprintf(tmp, sizeof(tmp), "%lld", v);
-	item = cJSON_CreateRaw(tmp);
-	if (!item)
-		die("out of memory");
-	return item;
+	return cJSON_CreateRaw(tmp);
+}
+
+void json_strset_add_array(struct strset *s, const cJSON *arr)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, arr)
+	{
+		if (cJSON_IsString(c))
+			strset_add(s, c->valuestring, strlen(c->valuestring));
+	}
+}
+
+cJSON *json_strset_array(const struct strset *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < s->nr; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(s->v[i].p));
+	return arr;
+}
+
+void json_write_strset(struct buf *out, const struct strset *s)
+{
+	buf_addch(out, '[');
+	for (size_t i = 0; i < s->nr; i++) {
+		if (i)
+			buf_addch(out, ',');
+		buf_addch(out, '"');
+		buf_add(out, s->v[i].p, s->v[i].n);
+		buf_addch(out, '"');
+	}
+	buf_addch(out, ']');
 }

@@ -13,6 +13,13 @@
  * strings escaped minimally (\" \\ \b \f \n \r \t, other controls as \u00XX,
  * everything else as raw UTF-8). Arrays keep their order; the caller sorts
  * the ones that are sets (entry.c does, for MCP observations).
+ *
+ * Each rule of the grammar and of the canonical form is written once, here
+ * and in json.c, and used by both the tree reader and writer here and the
+ * tree-free fast path (scan.c): the escape grammar (json_unescape), the
+ * canonical escapes (json_escapes, json_escape), the number grammar
+ * (json_number_len, json_is_integer), UTF-8 (json_utf8_len) and member
+ * order (json_key_rank_n).
  */
 #ifndef JSON_H
 #define JSON_H
@@ -21,6 +28,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "strset.h"
 
 /* Deepest nesting accepted; deeper input is an error, not a crash. */
 #define JSON_MAX_DEPTH 512
@@ -74,6 +82,88 @@ void json_write(struct buf *out, const cJSON *item);
 /* Append s (UTF-8, NUL-terminated) as a canonical JSON string. */
 void json_write_string(struct buf *out, const char *s);
 
+/*
+ * The canonical escape rule: for a byte c below 0x80, the character the
+ * canonical writer puts after a backslash ('u' for \u00xx, lowercase hex),
+ * or 0 when c is written as itself. Only '"', '\\' and the control
+ * characters are escaped; bytes from 0x80 on are UTF-8, written as they are.
+ */
+extern const char json_escapes[128];
+
+/*
+ * The canonical text of code point cp inside a string when it is escaped:
+ * written to out, returns its length (2 or 6); 0 when cp is written as
+ * itself (as UTF-8).
+ */
+size_t json_escape(unsigned cp, char out[6]);
+
+/*
+ * JSON's escape grammar: decode the escape at t[0] (a backslash; n bytes
+ * available). Sets *cp to the code point (a surrogate pair is one) and
+ * returns the number of bytes read; or returns 0 and fills *err (offset
+ * relative to t). U+0000 is refused: cJSON strings end at NUL.
+ */
+size_t json_unescape(const char *t, size_t n, unsigned *cp, struct json_error *err);
+
+/*
+ * JSON's number grammar: the length of the number at t (n bytes
+ * available), or 0 with *bad set to the offset of the problem. Inline: the
+ * fast path runs it for every number it reads.
+ */
+static inline size_t json_number_len(const char *t, size_t n, size_t *bad)
+{
+	size_t i = 0;
+
+#define JSON_DIGIT(c) ((c) >= '0' && (c) <= '9')
+	if (i < n && t[i] == '-')
+		i++;
+	if (i >= n || !JSON_DIGIT(t[i]))
+		goto bad;
+	if (t[i] == '0') {
+		i++;
+	} else {
+		while (i < n && JSON_DIGIT(t[i]))
+			i++;
+	}
+	if (i < n && t[i] == '.') {
+		i++;
+		if (i >= n || !JSON_DIGIT(t[i]))
+			goto bad;
+		while (i < n && JSON_DIGIT(t[i]))
+			i++;
+	}
+	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+		i++;
+		if (i < n && (t[i] == '+' || t[i] == '-'))
+			i++;
+		if (i >= n || !JSON_DIGIT(t[i]))
+			goto bad;
+		while (i < n && JSON_DIGIT(t[i]))
+			i++;
+	}
+#undef JSON_DIGIT
+	return i;
+bad:
+	*bad = i;
+	return 0;
+}
+
+/*
+ * Whether the number text t[0..n) (already read as a number) is an
+ * integer: an optional '-' and digits only. What "id" and "version" must be.
+ */
+static inline int json_is_integer(const char *t, size_t n)
+{
+	size_t i = n && t[0] == '-';
+
+	if (i == n)
+		return 0;
+	for (; i < n; i++)
+		if (t[i] < '0' || t[i] > '9')
+			return 0;
+	return 1;
+}
+
 /* Compare two member names the way canonical objects order them. */
 int json_key_cmp(const char *a, const char *b);
 
@@ -111,6 +201,28 @@ static inline size_t json_utf8_len(const unsigned char *s, size_t n)
 	}
 	return 0;
 }
+
+/*
+ * Add the strings of the cJSON array arr (NULL is fine; elements that are
+ * not strings are skipped) to s. They are borrowed from the tree.
+ */
+void json_strset_add_array(struct strset *s, const cJSON *arr);
+
+/*
+ * A new cJSON array holding copies of the strings of s, each of which must
+ * be NUL-terminated (p[n] == '\0', as those from json_strset_add_array
+ * are). Caller owns the result.
+ */
+cJSON *json_strset_array(const struct strset *s);
+
+/*
+ * Append s as a canonical JSON array of strings whose bytes are already
+ * canonical string text, copied as they are: the fast path's sets, split
+ * by scan_split_strings from canonical text without escapes (where the
+ * text of a string and its value are the same bytes). A set of decoded
+ * values goes through json_strset_array and json_write instead.
+ */
+void json_write_strset(struct buf *out, const struct strset *s);
 
 /* A new cJSON_Raw number item holding the decimal text of v. */
 cJSON *json_new_int(long long v);

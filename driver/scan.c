@@ -1,9 +1,11 @@
 /*
  * Recognising canonical entries without building trees (see scan.h).
  *
- * The checks mirror json.c (grammar, escapes, UTF-8, nesting), json_write
- * (member order, string escaping) and entry.c (keys, metadata, entity
- * observation sets). Every check that fails only means "take the general
+ * The rules come from where they are written once: the grammar, escapes,
+ * numbers, UTF-8 and member order from json.h, the key from key.h, the
+ * order of observation sets from strset.h, timestamps from stamp.h. What
+ * is left here is the walk over the text and the metadata checks, which
+ * mirror entry.c's. Every check that fails only means "take the general
  * path", so the two paths can never disagree about what is accepted; the
  * unit tests compare them on generated entries.
  */
@@ -17,8 +19,9 @@
 #include <emmintrin.h>
 #endif
 
-#include "diag.h"
 #include "json.h"
+#include "key.h"
+#include "stamp.h"
 
 struct span {
 	size_t off, len; /* of the whole value, quotes included for strings */
@@ -78,15 +81,6 @@ static int word_special(uint64_t w)
 	return (flags & high) != 0;
 }
 
-static int lowhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* A string at pos, escaped exactly as json_write_string would. */
 static int scan_string(struct scanner *s)
 {
@@ -137,33 +131,18 @@ static int scan_string(struct scanner *s)
 			i += k;
 			continue;
 		}
-		/* a backslash: only the escapes the canonical writer uses */
+		/*
+		 * A backslash: a valid escape, and exactly the text the
+		 * canonical writer would put there.
+		 */
 		s->escapes = 1;
-		if (i + 1 >= n)
+		unsigned cp;
+		char esc[6];
+		struct json_error e;
+		size_t k = json_unescape(s->p + i, n - i, &cp, &e);
+		if (!k || json_escape(cp, esc) != k || memcmp(esc, u + i, k))
 			return 0;
-		switch (u[i + 1]) {
-		case '"':
-		case '\\':
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't': i += 2; continue;
-		case 'u': {
-			if (i + 6 > n || u[i + 2] != '0' || u[i + 3] != '0')
-				return 0;
-			int hi = lowhex((char)u[i + 4]), lo = lowhex((char)u[i + 5]);
-			if (hi < 0 || lo < 0)
-				return 0;
-			int c = hi * 16 + lo;
-			if (c == 0 || c >= 0x20 || c == '\b' || c == '\f' || c == '\n' ||
-			    c == '\r' || c == '\t')
-				return 0;
-			i += 6;
-			continue;
-		}
-		default: return 0;
-		}
+		i += k;
 	}
 }
 
@@ -174,36 +153,10 @@ static int is_digit(char c)
 
 static int scan_number(struct scanner *s)
 {
-	const char *t = s->p;
-	size_t i = s->pos, n = s->len;
+	size_t bad, n = json_number_len(s->p + s->pos, s->len - s->pos, &bad);
 
-	if (i < n && t[i] == '-')
-		i++;
-	if (i >= n || !is_digit(t[i]))
-		return 0;
-	if (t[i] == '0')
-		i++;
-	else
-		while (i < n && is_digit(t[i]))
-			i++;
-	if (i < n && t[i] == '.') {
-		i++;
-		if (i >= n || !is_digit(t[i]))
-			return 0;
-		while (i < n && is_digit(t[i]))
-			i++;
-	}
-	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
-		i++;
-		if (i < n && (t[i] == '+' || t[i] == '-'))
-			i++;
-		if (i >= n || !is_digit(t[i]))
-			return 0;
-		while (i < n && is_digit(t[i]))
-			i++;
-	}
-	s->pos = i;
-	return 1;
+	s->pos += n;
+	return n != 0;
 }
 
 static int scan_literal(struct scanner *s, const char *word, size_t n)
@@ -342,57 +295,64 @@ static int no_backslash(const char *p, struct span v)
 
 static int is_integer_token(const char *p, struct span v)
 {
-	size_t i = 0;
+	return json_is_integer(p + v.off, v.len);
+}
 
-	if (v.len && p[v.off] == '-')
-		i++;
-	if (i == v.len)
+/*
+ * The strings of an array of strings without escapes (as JSON text, from
+ * its '[' on), one at a time: plain_begin checks the array has no escapes
+ * and sets *i and *end to its inside; plain_next returns 1 with *s set to
+ * the next string, 0 after the last, -1 when it is not such an array.
+ */
+static int plain_begin(const char *p, size_t off, size_t len, size_t *i, size_t *end)
+{
+	if (len < 2 || p[off] != '[' || memchr(p + off, '\\', len))
 		return 0;
-	for (; i < v.len; i++)
-		if (!is_digit(p[v.off + i]))
-			return 0;
+	*i = off + 1;
+	*end = off + len - 1;
+	return 1;
+}
+
+static int plain_next(const char *p, size_t *i, size_t end, struct str *s)
+{
+	const char *q;
+
+	if (*i >= end)
+		return 0;
+	if (p[*i] != '"' || !(q = memchr(p + *i + 1, '"', end - *i - 1)))
+		return -1;
+	s->p = p + *i + 1;
+	s->n = (size_t)(q - s->p);
+	*i = (size_t)(q - p) + 1;
+	if (*i < end) {
+		if (p[*i] != ',')
+			return -1;
+		(*i)++;
+	}
 	return 1;
 }
 
 /*
  * An array value that holds only strings without escapes, in strictly
- * increasing byte order. Calls back for nothing: checks only. *count gets
- * the number of elements.
+ * increasing byte order (a canonical set). *count gets the number of
+ * elements.
  */
 static int sorted_plain_strings(const char *p, struct span v, size_t *count)
 {
-	size_t i = v.off + 1, end = v.off + v.len - 1; /* inside the brackets */
-	const char *prev = NULL;
-	size_t prev_len = 0, n = 0;
+	struct str prev, cur;
+	size_t i, end, n = 0;
+	int r;
 
-	if (p[v.off] != '[' || memchr(p + v.off, '\\', v.len))
+	if (!plain_begin(p, v.off, v.len, &i, &end))
 		return 0;
-	while (i < end) {
-		if (p[i] != '"')
+	while ((r = plain_next(p, &i, end, &cur)) > 0) {
+		if (n && str_cmp(&prev, &cur) >= 0)
 			return 0;
-		const char *q = memchr(p + i + 1, '"', end - i - 1);
-		if (!q)
-			return 0;
-		const char *str = p + i + 1;
-		size_t len = (size_t)(q - str);
-		if (prev) {
-			size_t m = len < prev_len ? len : prev_len;
-			int c = memcmp(prev, str, m);
-			if (c > 0 || (!c && prev_len >= len))
-				return 0;
-		}
-		prev = str;
-		prev_len = len;
+		prev = cur;
 		n++;
-		i = (size_t)(q - p) + 1;
-		if (i < end) {
-			if (p[i] != ',')
-				return 0;
-			i++;
-		}
 	}
 	*count = n;
-	return 1;
+	return r == 0;
 }
 
 /* An array value (already checked as JSON) whose elements are all strings. */
@@ -418,28 +378,29 @@ static int all_string_elements(const char *p, struct span v)
 /* Two canonical sorted string arrays (as above) share no element. */
 static int disjoint(const char *p, struct span a, struct span b)
 {
-	size_t i = a.off + 1, j = b.off + 1;
-	size_t aend = a.off + a.len - 1, bend = b.off + b.len - 1;
+	size_t i, aend, j, bend;
+	struct str x, y;
+	int ra, rb;
 
-	while (i < aend && j < bend) {
-		const char *qa = memchr(p + i + 1, '"', aend - i - 1);
-		const char *qb = memchr(p + j + 1, '"', bend - j - 1);
-		size_t la = (size_t)(qa - (p + i + 1)), lb = (size_t)(qb - (p + j + 1));
-		size_t m = la < lb ? la : lb;
-		int c = memcmp(p + i + 1, p + j + 1, m);
-		if (!c)
-			c = la < lb ? -1 : la > lb;
+	if (!plain_begin(p, a.off, a.len, &i, &aend) ||
+	    !plain_begin(p, b.off, b.len, &j, &bend))
+		return 0;
+	ra = plain_next(p, &i, aend, &x);
+	rb = plain_next(p, &j, bend, &y);
+	while (ra > 0 && rb > 0) {
+		int c = str_cmp(&x, &y);
 		if (!c)
 			return 0;
 		if (c < 0)
-			i = (size_t)(qa - p) + 2;
+			ra = plain_next(p, &i, aend, &x);
 		else
-			j = (size_t)(qb - p) + 2;
+			rb = plain_next(p, &j, bend, &y);
 	}
 	return 1;
 }
 
-enum { F_TYPE, F_ID, F_NAME, F_FROM, F_RELTYPE, F_TO, F_OBS, F_META, NR_TOP };
+/* The members key_kind looks at come first, in its order. */
+enum { F_OBS = KEY_NR, F_META, NR_TOP };
 enum { M_HOST, M_TIME, M_VERSION, M_UID, M_DELETED, M_REMOVED, NR_META };
 
 static int check_metadata(const char *p, struct field *m, struct scan_info *info)
@@ -456,7 +417,7 @@ static int check_metadata(const char *p, struct field *m, struct scan_info *info
 			return 0; /* not a string or a number */
 		memcpy(tmp, p + off, len);
 		tmp[len] = '\0';
-		if (entry_parse_instant_text(tmp, is_str, &info->instant))
+		if (stamp_parse_text(tmp, is_str, &info->instant))
 			return 0;
 	}
 	if (m[M_VERSION].found) {
@@ -488,19 +449,6 @@ static int check_metadata(const char *p, struct field *m, struct scan_info *info
 	return 1;
 }
 
-static int token_is(const char *p, const struct field *f, const char *tok)
-{
-	size_t n = strlen(tok);
-
-	return f->found && f->v.len == n && !memcmp(p + f->v.off, tok, n);
-}
-
-static void key_add(struct buf *key, const char *p, struct span v)
-{
-	buf_addch(key, ',');
-	buf_add(key, p + v.off, v.len);
-}
-
 /* The members scan_canonical and scan_entity_sets look for. */
 static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
 {
@@ -511,12 +459,10 @@ static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
 	meta[M_UID] = FIELD("unique_id");
 	meta[M_DELETED] = FIELD("deleted");
 	meta[M_REMOVED] = FIELD("removed_observations");
-	top[F_TYPE] = FIELD("type");
-	top[F_ID] = FIELD("id");
-	top[F_NAME] = FIELD("name");
-	top[F_FROM] = FIELD("from");
-	top[F_RELTYPE] = FIELD("relationType");
-	top[F_TO] = FIELD("to");
+	for (int i = 0; i < KEY_NR; i++) {
+		const struct key_name *k = &key_member_names[i];
+		top[i] = (struct field){k->name, k->len, {0, 0}, 0, NULL, 0};
+	}
 	top[F_OBS] = FIELD("observations");
 	top[F_META] = FIELD("_crdt_metadata");
 	top[F_META].sub = meta;
@@ -542,96 +488,48 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf
 			return 0;
 	}
 
-	size_t start = key->len;
-	if (top[F_ID].found &&
-	    (p[top[F_ID].v.off] == '"' || is_integer_token(p, top[F_ID].v))) {
-		info->kind = ENTRY_ID;
-		buf_addstr(key, "[\"id\"");
-		key_add(key, p, top[F_ID].v);
-	} else if (token_is(p, &top[F_TYPE], "\"entity\"") &&
-		   is_string_value(p, &top[F_NAME])) {
+	struct key_member km[KEY_NR];
+	for (int i = 0; i < KEY_NR; i++) {
+		km[i].text = top[i].found ? p + top[i].v.off : NULL;
+		km[i].len = top[i].v.len;
+	}
+	info->kind = key_kind(km);
+	if (info->kind == ENTRY_ENTITY) {
 		size_t nrem;
-		info->kind = ENTRY_ENTITY;
 		if (!top[F_OBS].found || !sorted_plain_strings(p, top[F_OBS].v, &n))
 			return 0;
 		if (meta[M_REMOVED].found &&
 		    (!sorted_plain_strings(p, meta[M_REMOVED].v, &nrem) || !nrem ||
 		     !disjoint(p, top[F_OBS].v, meta[M_REMOVED].v)))
 			return 0;
-		buf_addstr(key, "[\"entity\"");
-		key_add(key, p, top[F_NAME].v);
-	} else if (token_is(p, &top[F_TYPE], "\"relation\"") &&
-		   is_string_value(p, &top[F_FROM]) &&
-		   is_string_value(p, &top[F_RELTYPE]) &&
-		   is_string_value(p, &top[F_TO])) {
-		info->kind = ENTRY_RELATION;
-		buf_addstr(key, "[\"relation\"");
-		key_add(key, p, top[F_FROM].v);
-		key_add(key, p, top[F_RELTYPE].v);
-		key_add(key, p, top[F_TO].v);
-	} else {
-		/*
-		 * The content without "_crdt_metadata", which sorts last: the
-		 * text up to that member, closed.
-		 */
-		info->kind = ENTRY_CONTENT;
-		buf_addstr(key, "[\"content\",");
-		if (top[F_META].found) {
-			size_t cut = top[F_META].v.off - strlen("\"_crdt_metadata\":");
-			if (p[cut - 1] == ',')
-				cut--;
-			buf_add(key, p, cut);
-			buf_addch(key, '}');
-		} else {
-			buf_add(key, p, len);
-		}
+	} else if (meta[M_REMOVED].found && !all_string_elements(p, meta[M_REMOVED].v)) {
+		return 0; /* the general path reports it */
 	}
-	if (meta[M_REMOVED].found && info->kind != ENTRY_ENTITY &&
-	    !all_string_elements(p, meta[M_REMOVED].v)) {
-		buf_setlen(key, start); /* the general path reports it */
-		return 0;
+	/*
+	 * The content without "_crdt_metadata", which sorts last: the text up
+	 * to that member.
+	 */
+	size_t body = len - 1;
+	if (top[F_META].found) {
+		body = top[F_META].v.off - strlen("\"_crdt_metadata\":");
+		if (p[body - 1] == ',')
+			body--;
 	}
-	buf_addch(key, ']');
+	key_write(key, info->kind, km, p, body);
 	return 1;
 }
 
-#define strspan scan_str
-
-int scan_str_cmp(const struct scan_str *a, const struct scan_str *b)
+int scan_split_strings(const char *text, size_t off, size_t len, struct strset *out)
 {
-	int c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
+	size_t i, end;
+	struct str s;
+	int r;
 
-	return c ? c : (a->n > b->n) - (a->n < b->n);
-}
-
-static int cmp_strspan(const void *x, const void *y)
-{
-	return scan_str_cmp(x, y);
-}
-
-int scan_split_strings(const char *text, size_t off, size_t len, struct scan_str *v,
-		       size_t *nr)
-{
-	size_t n = 0, i, end;
-
-	if (len < 2 || text[off] != '[' || memchr(text + off, '\\', len))
+	if (!plain_begin(text, off, len, &i, &end))
 		return 0;
-	for (i = off + 1, end = off + len - 1; i < end;) {
-		const char *q;
-		if (text[i] != '"' || !(q = memchr(text + i + 1, '"', end - i - 1)))
-			return 0;
-		v[n].p = text + i + 1;
-		v[n].n = (size_t)(q - v[n].p);
-		n++;
-		i = (size_t)(q - text) + 1;
-		if (i < end) {
-			if (text[i] != ',')
-				return 0;
-			i++;
-		}
-	}
-	*nr = n;
-	return 1;
+	while ((r = plain_next(text, &i, end, &s)) > 0)
+		strset_add(out, s.p, s.n);
+	return r == 0;
 }
 
 int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
@@ -661,39 +559,24 @@ int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
 
 int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed)
 {
-	struct scan_str *v;
-	size_t n = 0, k = 0, i;
+	struct strset v = STRSET_INIT;
 	struct buf out = BUF_INIT;
 
 	*changed = 0;
-	if (len < 2)
-		return 0;
-	v = xmalloc((len / 2 + 1) * sizeof(*v));
-	if (!scan_split_strings(text->buf, off, len, v, &n)) {
-		free(v);
+	if (!scan_split_strings(text->buf, off, len, &v)) {
+		strset_release(&v);
 		return 0;
 	}
-	for (i = 1; i < n && cmp_strspan(&v[i - 1], &v[i]) < 0; i++)
-		;
-	if (i >= n) {
-		free(v);
+	if (strset_is_sorted(&v)) {
+		strset_release(&v);
 		return 1; /* already sorted, no repeats */
 	}
-	qsort(v, n, sizeof(*v), cmp_strspan);
+	strset_sort(&v);
 	buf_grow(&out, text->len);
-	buf_add(&out, text->buf, off + 1);
-	for (i = 0; i < n; i++) {
-		if (k && !cmp_strspan(&v[k - 1], &v[i]))
-			continue;
-		v[k++] = v[i];
-		if (k > 1)
-			buf_addch(&out, ',');
-		buf_addch(&out, '"');
-		buf_add(&out, v[i].p, v[i].n);
-		buf_addch(&out, '"');
-	}
-	buf_add(&out, text->buf + off + len - 1, text->len - (off + len - 1));
-	free(v);
+	buf_add(&out, text->buf, off);
+	json_write_strset(&out, &v);
+	buf_add(&out, text->buf + off + len, text->len - (off + len));
+	strset_release(&v);
 	buf_release(text);
 	*text = out;
 	*changed = 1;

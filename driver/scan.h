@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "entry.h"
+#include "key.h"
+#include "strset.h"
 
 struct scan_info {
 	enum entry_kind kind;
@@ -43,22 +44,12 @@ int scan_canonical(const char *text, size_t len, struct scan_info *info, struct 
  */
 int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed);
 
-/* A string of a canonical array, without its quotes. */
-struct scan_str {
-	const char *p;
-	size_t n;
-};
-
-/* Byte order of two strings (the order of entity observations). */
-int scan_str_cmp(const struct scan_str *a, const struct scan_str *b);
-
 /*
- * The strings of the canonical array text[off..off+len) into v (room for
- * len / 2 entries is always enough), their count into *nr. Returns 0 when
- * it is not an array of strings without escapes.
+ * Add the strings of the canonical array text[off..off+len) to out
+ * (borrowed from text). Returns 0 when it is not an array of strings
+ * without escapes (out may then hold some of them).
  */
-int scan_split_strings(const char *text, size_t off, size_t len, struct scan_str *v,
-		       size_t *nr);
+int scan_split_strings(const char *text, size_t off, size_t len, struct strset *out);
 
 /* Where an entity's observation sets stand in its canonical text. */
 struct scan_sets {

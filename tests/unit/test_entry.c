@@ -1,6 +1,7 @@
 /*
- * Entries (entry.h): keys, the canonical form, metadata checks, timestamps
- * and the version order the join uses.
+ * Entries (entry.h): keys, the canonical form, metadata checks, reading
+ * timestamps from trees, and the version order the join uses. Parsing and
+ * writing timestamps themselves is in test_stamp.c.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -11,13 +12,12 @@
 TestSuite(keys, .fini = t_cleanup);
 TestSuite(canonical, .fini = t_cleanup);
 TestSuite(metadata, .fini = t_cleanup);
-TestSuite(instant, .fini = t_cleanup);
+TestSuite(timestamp, .fini = t_cleanup);
 TestSuite(order, .fini = t_cleanup);
 
 #define NS 1000000000LL
-/* 2026-11-21T20:55:50Z and 2026-01-01T00:00:00Z in seconds */
+/* 2026-11-21T20:55:50Z in seconds */
 #define T_NOV 1795294550LL
-#define T_JAN 1767225600LL
 
 static void delete_json(void *p)
 {
@@ -476,78 +476,7 @@ Test(metadata, missing_fields_take_their_lowest_values)
 
 /* ---- timestamps ---- */
 
-static int64_t iso(const char *s)
-{
-	int64_t ns = 0;
-
-	cr_assert_eq(entry_parse_iso8601(s, &ns), 0, "'%s' rejected", s);
-	return ns;
-}
-
-Test(instant, utc_with_milliseconds)
-{
-	cr_assert_eq(iso("2026-11-21T20:55:50.123Z"), T_NOV * NS + 123000000LL);
-}
-
-Test(instant, missing_fraction)
-{
-	cr_assert_eq(iso("2026-11-21T20:55:50Z"), T_NOV * NS);
-	cr_assert_eq(iso("1970-01-01T00:00:00Z"), 0);
-}
-
-Test(instant, any_fraction_length)
-{
-	cr_assert_eq(iso("2026-11-21T20:55:50.5Z"), T_NOV * NS + 500000000LL);
-	cr_assert_eq(iso("2026-11-21T20:55:50.000Z"), T_NOV * NS);
-	cr_assert_eq(iso("2026-11-21T20:55:50.123456789Z"), T_NOV * NS + 123456789LL);
-	cr_assert_eq(iso("2026-11-21T20:55:50.000001Z"), T_NOV * NS + 1000LL);
-}
-
-Test(instant, offsets_are_applied)
-{
-	cr_assert_eq(iso("2026-11-21T22:55:50+02:00"), T_NOV * NS);
-	cr_assert_eq(iso("2026-11-21T20:55:50+00:00"), T_NOV * NS);
-	cr_assert_eq(iso("2026-11-21T19:25:50-0130"), T_NOV * NS);
-	cr_assert_eq(iso("2026-11-22T02:25:50.250+05:30"), T_NOV * NS + 250000000LL);
-}
-
-Test(instant, before_1970_is_negative)
-{
-	cr_assert_eq(iso("1969-12-31T23:59:59Z"), -NS);
-}
-
-Test(instant, leap_day)
-{
-	cr_assert_eq(iso("2024-02-29T00:00:00Z"), 1709164800LL * NS);
-	cr_assert_eq(iso("2000-03-01T00:00:00Z"), 951868800LL * NS);
-}
-
-Test(instant, strings_that_are_not_timestamps_are_rejected)
-{
-	static const char *const cases[] = {
-		"",
-		"yesterday",
-		"2026-11-21",
-		"2026-13-01T00:00:00Z",
-		"2026-11-21T25:00:00Z",
-		"2026-11-21T20:61:00Z",
-		"2026-11-21T20:55:50.Z",
-		"2026-11-21T20:55:50Zjunk",
-		"2026-11-21T20:55:50+2",
-		"2026-00-10T00:00:00Z",
-		"2026-11-00T00:00:00Z",
-		"2026-11-21 T20:55:50Z",
-		" 2026-11-21T20:55:50Z",
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		int64_t ns = 0;
-		cr_assert_eq(entry_parse_iso8601(cases[i], &ns), -1,
-			     "'%s' accepted as %lld", cases[i], (long long)ns);
-	}
-}
-
-Test(instant, epoch_seconds_as_raw_or_double_numbers)
+Test(timestamp, epoch_seconds_as_raw_or_double_numbers)
 {
 	int64_t ns = 0;
 	cJSON *raw = t_defer(cJSON_CreateRaw("1795294550"), delete_json);
@@ -568,40 +497,12 @@ Test(instant, epoch_seconds_as_raw_or_double_numbers)
 	cr_assert_eq(entry_parse_instant(junk, &ns), -1);
 }
 
-Test(instant, epoch_seconds_in_an_entry)
+Test(timestamp, epoch_seconds_in_an_entry)
 {
 	struct entry *e =
 		E("{'id':'m1','_crdt_metadata':{'timestamp':1795294550,'version':1}}");
 
 	cr_assert_eq(e->stamp.instant, T_NOV * NS);
-}
-
-Test(instant, format_writes_utc_milliseconds_truncating)
-{
-	struct buf b = BUF_INIT;
-
-	entry_format_instant(&b, T_NOV * NS + 123456789LL);
-	cr_assert_str_eq(b.buf, "2026-11-21T20:55:50.123Z");
-	buf_reset(&b);
-	entry_format_instant(&b, 0);
-	cr_assert_str_eq(b.buf, "1970-01-01T00:00:00.000Z");
-	buf_reset(&b);
-	entry_format_instant(&b, T_NOV * NS + 999999999LL);
-	cr_assert_str_eq(b.buf, "2026-11-21T20:55:50.999Z");
-	buf_release(&b);
-}
-
-Test(instant, format_then_parse_round_trips_at_millisecond_precision)
-{
-	static const int64_t cases[] = {0, T_NOV * NS + 123000000LL, T_JAN * NS,
-					951868800LL * NS + 1000000LL};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct buf b = BUF_INIT;
-		entry_format_instant(&b, cases[i]);
-		cr_assert_eq(iso(b.buf), cases[i], "%s", b.buf);
-		buf_release(&b);
-	}
 }
 
 /* ---- the version order ---- */
@@ -783,14 +684,4 @@ Test(order, far_past_timestamps_are_rejected_or_sort_first)
 		cr_assert_lt(entry_cmp_version(e, epoch), 0, "%s sorts after 1970",
 			     cases[i]);
 	}
-}
-
-Test(instant, out_of_range_years_do_not_wrap)
-{
-	int64_t ns = 0;
-
-	if (entry_parse_iso8601("2300-01-01T00:00:00Z", &ns) == 0)
-		cr_assert_gt(ns, T_NOV * NS, "2300 parsed as %lld", (long long)ns);
-	if (entry_parse_iso8601("1000-01-01T00:00:00Z", &ns) == 0)
-		cr_assert_lt(ns, 0, "year 1000 parsed as %lld", (long long)ns);
 }

@@ -47,6 +47,13 @@ Test(diag, die_prints_fatal_and_exits_with_1, .exit_code = 1)
 	die("out of %s", "memory");
 }
 
+/* Status 1, not abort()'s 134: git aborts a whole merge above 128. */
+Test(diag, bug_prints_and_exits_with_1, .exit_code = 1)
+{
+	cr_redirect_stderr();
+	BUG("cannot happen: %d", 42);
+}
+
 Test(diag, x_allocators_return_usable_memory)
 {
 	char *p = xmalloc(16);
