@@ -215,7 +215,7 @@ int lockfile_take(struct lockfile *lk, const char *path, int timeout_ms)
 	int waited_ms = 0;
 
 	if (lk->path)
-		die("BUG: lock '%s' taken twice", path);
+		BUG("lock '%s' taken twice", path);
 	for (;;) {
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 		if (fd >= 0) {

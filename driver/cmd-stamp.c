@@ -15,8 +15,9 @@
 #include "restamp.h"
 #include "writer.h"
 
-static const char stamp_usage[] = "usage: git-merge-crdtmem stamp [--host NAME] [--prev FILE] "
-			   "[--known FILE]... [-o OUT] FILE\n";
+static const char stamp_usage[] =
+	"usage: git-merge-crdtmem stamp [--host NAME] [--prev FILE] "
+	"[--known FILE]... [-o OUT] FILE\n";
 
 static const char stamp_help[] =
 	"\n"

@@ -139,7 +139,7 @@ int child_run(struct child *c)
 	pid_t pid;
 
 	if (!c->nr)
-		die("BUG: child_run without a command");
+		BUG("child_run without a command");
 	c->status = -1;
 	c->timed_out = 0;
 	if ((c->in && pipe(in)) || (c->capture_out && pipe(out)) ||

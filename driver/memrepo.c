@@ -107,8 +107,7 @@ static int mark_governed(const char *dir, struct tracked_list *l, int fallback)
 			break;
 		struct tracked *t = &l->v[i];
 		if (strcmp(path, t->path))
-			die("BUG: git check-attr answered for '%s', not '%s'", path,
-			    t->path);
+			die("git check-attr answered for '%s', not '%s'", path, t->path);
 		t->governed = !strcmp(value, "crdtmem") ||
 			      (fallback && !strcmp(value, "unspecified") &&
 			       default_governed(t->path));
@@ -418,7 +417,7 @@ static int stage_into(const char *dir, const char *gitdir, const struct stage_it
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strcspn(p, "\n");
 		if (len < 40)
-			die("BUG: git hash-object gave %zu ids for %zu files", i, n);
+			die("git hash-object gave %zu ids for %zu files", i, n);
 		buf_addf(&info, "%s %.*s\t%s", items[i].mode ? items[i].mode : "100644",
 			 (int)len, p, items[i].path);
 		buf_addch(&info, '\0');

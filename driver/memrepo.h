@@ -106,8 +106,9 @@ int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_it
  * put its id into commit. Returns 0 or -1 (reported); HEAD moves only when
  * everything else worked.
  */
-int memrepo_commit_files(const char *dir, const char *gitdir, const struct stage_item *items,
-			 size_t n, const char *message, struct buf *commit);
+int memrepo_commit_files(const char *dir, const char *gitdir,
+			 const struct stage_item *items, size_t n, const char *message,
+			 struct buf *commit);
 
 /*
  * The git dir of the work tree at dir (NULL: here): $GIT_DIR when set (git

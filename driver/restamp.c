@@ -13,9 +13,9 @@
 
 #include "diag.h"
 #include "json.h"
+#include "stamp.h"
 
-#define MS_NS	     1000000LL
-#define DAY_NS	     (86400LL * 1000 * MS_NS)
+#define DAY_NS	     (86400LL * 1000 * STAMP_NS_PER_MS)
 #define MAX_VERSIONS 64 /* known sets one key is looked up in */
 
 /* An entry's content: its canonical form without _crdt_metadata. */
@@ -90,24 +90,32 @@ static struct entry *stamp_new(cJSON *body, cJSON *removed, int deleted,
 			       const struct entry *const *v, size_t n,
 			       const struct restamp_clock *clock)
 {
-	int64_t instant = clock->now_ns - clock->now_ns % MS_NS, version = 0;
+	/* The newest instant and the highest version known, as one "previous" stamp. */
+	struct stamp newest = {STAMP_NONE, 0, ""}, next;
 	cJSON *meta = cJSON_CreateObject();
-	struct buf ts = BUF_INIT, err = BUF_INIT;
+	struct buf err = BUF_INIT;
+	char ts[STAMP_TEXT_SIZE];
 	char uid[64];
 	struct entry *e;
 
 	for (size_t i = 0; i < n; i++) {
-		if (v[i]->stamp.instant != STAMP_NONE &&
-		    v[i]->stamp.instant / MS_NS * MS_NS + MS_NS > instant)
-			instant = v[i]->stamp.instant / MS_NS * MS_NS + MS_NS;
-		if (v[i]->stamp.version > version)
-			version = v[i]->stamp.version;
+		if (v[i]->stamp.instant > newest.instant)
+			newest.instant = v[i]->stamp.instant;
+		if (v[i]->stamp.version > newest.version)
+			newest.version = v[i]->stamp.version;
 	}
-	entry_format_instant(&ts, instant);
+	if (stamp_next(&next, n ? &newest : NULL, clock->now_ns, clock->host))
+		die("cannot stamp a version after one stamped %s (version %lld): the "
+		    "range of timestamps and versions ends there",
+		    newest.instant != STAMP_NONE && stamp_format(ts, newest.instant)
+			    ? ts
+			    : "?",
+		    (long long)newest.version);
+	stamp_format(ts, next.instant);
 	clock->new_uid(uid, sizeof(uid), clock->uid_ctx);
 	cJSON_AddItemToObject(meta, "host", cJSON_CreateString(clock->host));
-	cJSON_AddItemToObject(meta, "timestamp", cJSON_CreateString(ts.buf));
-	cJSON_AddItemToObject(meta, "version", json_new_int(version + 1));
+	cJSON_AddItemToObject(meta, "timestamp", cJSON_CreateString(ts));
+	cJSON_AddItemToObject(meta, "version", json_new_int(next.version));
 	cJSON_AddItemToObject(meta, "unique_id", cJSON_CreateString(uid));
 	if (deleted)
 		cJSON_AddItemToObject(meta, "deleted", cJSON_CreateTrue());
@@ -118,8 +126,7 @@ static struct entry *stamp_new(cJSON *body, cJSON *removed, int deleted,
 	cJSON_AddItemToObject(body, "_crdt_metadata", meta);
 	e = entry_from_json(body, &err);
 	if (!e)
-		die("BUG: a stamped entry is invalid: %s", err.buf);
-	buf_release(&ts);
+		BUG("a stamped entry is invalid: %s", err.buf);
 	buf_release(&err);
 	return e;
 }

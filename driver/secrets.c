@@ -41,7 +41,7 @@ const char *secret_kind(const char *text, size_t len)
 		for (size_t i = 0; i < NR_PATTERNS; i++)
 			if (regcomp(&compiled[i], patterns[i].pattern,
 				    REG_EXTENDED | REG_NOSUB))
-				die("BUG: cannot compile the pattern for %s",
+				BUG("cannot compile the pattern for %s",
 				    patterns[i].kind);
 		ready = 1;
 	}

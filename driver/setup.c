@@ -186,7 +186,7 @@ int setup_hook_text(struct buf *out, const char *name, const char *bin)
 		return -1;
 	line = strstr(text, program_line);
 	if (!line)
-		die("BUG: hooks/%s has no line 'crdtmem=%s'", name, SETUP_PROGRAM);
+		BUG("hooks/%s has no line 'crdtmem=%s'", name, SETUP_PROGRAM);
 	buf_add(out, text, (size_t)(line - text));
 	buf_addstr(out, "\ncrdtmem=");
 	setup_sq(out, bin);

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "diag.h"
-#include "entry.h"
 #include "gitops.h"
+#include "stamp.h"
 
 static int valid_host(const char *s)
 {
@@ -58,18 +58,16 @@ int writer_host(struct buf *out, const char *override, const char *dir)
 int writer_clock(struct restamp_clock *clock, const char *host)
 {
 	const char *fixed = getenv("CRDTMEM_NOW");
-	struct timespec ts;
 
 	clock->host = host;
 	clock->new_uid = restamp_random_uid;
 	clock->uid_ctx = NULL;
 	if (fixed && *fixed) {
 		int is_string = strspn(fixed, "0123456789.") != strlen(fixed);
-		if (entry_parse_instant_text(fixed, is_string, &clock->now_ns))
+		if (stamp_parse_text(fixed, is_string, &clock->now_ns))
 			return error("CRDTMEM_NOW='%s' is not a timestamp", fixed);
 		return 0;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	clock->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	clock->now_ns = stamp_now_ns();
 	return 0;
 }

@@ -25,8 +25,8 @@ static char *write_temp(const char *text)
 static const char formatted[] =
 	"[\n  {\n    \"type\": \"entity\",\n    \"name\": \"A\",\n"
 	"    \"entityType\": \"p\",\n    \"observations\": [\"y\", \"x\"]\n  }\n]\n";
-static const char canonical[] =
-	"{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"p\",\"observations\":[\"x\",\"y\"]}\n";
+static const char canonical[] = "{\"type\":\"entity\",\"name\":\"A\",\"entityType\":"
+				"\"p\",\"observations\":[\"x\",\"y\"]}\n";
 
 Test(drop_bytes, unmaps_a_formatted_file_and_keeps_its_entries)
 {
@@ -56,7 +56,8 @@ Test(drop_bytes, keeps_the_bytes_of_a_canonical_file_its_entries_read_from)
 
 	cr_assert_eq(memfile_load(&mf, path, &err), 0, "%s", err.buf);
 	memfile_drop_bytes(&mf);
-	cr_assert_not_null(mf.map, "the mapping was dropped while an entry reads from it");
+	cr_assert_not_null(mf.map,
+			   "the mapping was dropped while an entry reads from it");
 	memfile_serialize(&mf.set, MEMFILE_JSONL, &out);
 	cr_assert_str_eq(out.buf, canonical);
 	memfile_release(&mf);

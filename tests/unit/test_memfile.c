@@ -322,17 +322,16 @@ Test(output, reading_the_output_gives_the_same_output)
 		"A", "p", "'y','x'",
 		METAX("h", "2026-01-01T00:00:00Z", 1,
 		      ",'removed_observations':['z']")) "," REL("A", "k", "B",
-								METAX(
-									"h",
-									"2026-01-01T00:"
-									"00:00Z",
-									2,
-									",'deleted':"
-									"true")) ",{'"
-										 "note':'"
-										 "\\u0001"
-										 "\\t\\\""
-										 "'}]");
+								METAX("h",
+								      "2026-01-01T00:"
+								      "00:00Z",
+								      2,
+								      ",'deleted':"
+								      "true")) ",{'"
+									       "note':'"
+									       "\\u0001"
+									       "\\t\\\""
+									       "'}]");
 	const char *a = ser(&mf->set, MEMFILE_ARRAY);
 	const char *j = ser(&mf->set, MEMFILE_JSONL);
 

@@ -32,9 +32,22 @@ static unsigned pick(unsigned n)
 }
 
 static const char *const strings[] = {
-	"a", "b", "Alice", "likes tea", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
-	"say \\\"hi\\\"", "line\\nbreak", "tab\\there", "slash\\/ed", "\\u0041BC",
-	"\\u00e9t\\u00e9", "ctl\\u001f", "nul\\u0000", "emoji \\ud83d\\ude00", "",
+	"a",
+	"b",
+	"Alice",
+	"likes tea",
+	"caf\xc3\xa9",
+	"\xe6\x97\xa5\xe6\x9c\xac",
+	"say \\\"hi\\\"",
+	"line\\nbreak",
+	"tab\\there",
+	"slash\\/ed",
+	"\\u0041BC",
+	"\\u00e9t\\u00e9",
+	"ctl\\u001f",
+	"nul\\u0000",
+	"emoji \\ud83d\\ude00",
+	"",
 };
 
 static void add_string(struct buf *b)
@@ -85,7 +98,7 @@ static void add_member(struct buf *b, int *first, const char *name)
 
 static void add_string_array(struct buf *b, int sorted)
 {
-	static const char *const obs[] = { "a", "b", "c", "d\\\"q", "e" };
+	static const char *const obs[] = {"a", "b", "c", "d\\\"q", "e"};
 	unsigned n = pick(4);
 
 	buf_addch(b, '[');
@@ -101,9 +114,14 @@ static void add_string_array(struct buf *b, int sorted)
 static void add_metadata(struct buf *b, int *first)
 {
 	static const char *const times[] = {
-		"\"2026-11-21T20:55:50.123Z\"", "\"2026-11-21T20:55:50Z\"",
-		"\"2026-11-21T22:55:50.5+02:00\"", "1763758550", "1763758550.25",
-		"\"1763758550\"", "\"not a time\"", "true",
+		"\"2026-11-21T20:55:50.123Z\"",
+		"\"2026-11-21T20:55:50Z\"",
+		"\"2026-11-21T22:55:50.5+02:00\"",
+		"1763758550",
+		"1763758550.25",
+		"\"1763758550\"",
+		"\"not a time\"",
+		"true",
 	};
 	int mfirst = 1;
 
@@ -156,7 +174,9 @@ static void gen_entry(struct buf *b)
 	}
 	if (kind == 1 || kind == 2 || pick(6)) {
 		add_member(b, &first, "type");
-		buf_addstr(b, kind == 2 ? "\"relation\"" : pick(8) ? "\"entity\"" : "\"ent\\u0069ty\"");
+		buf_addstr(b, kind == 2 ? "\"relation\""
+			      : pick(8) ? "\"entity\""
+					: "\"ent\\u0069ty\"");
 	}
 	if (kind == 2) {
 		add_member(b, &first, "from");
@@ -187,14 +207,22 @@ static void gen_entry(struct buf *b)
 static void check_same(const struct entry *fast, const struct entry *slow,
 		       const char *what, unsigned long long seed, int i)
 {
-	cr_assert_eq(fast->text_len, slow->text_len, "seed %llu case %d: text length of %s", seed, i, what);
-	cr_assert(!memcmp(fast->text, slow->text, slow->text_len), "seed %llu case %d: text of %s", seed, i, what);
-	cr_assert_str_eq(fast->key, slow->key, "seed %llu case %d: key of %s", seed, i, what);
-	cr_assert_eq(fast->kind, slow->kind, "seed %llu case %d: kind of %s", seed, i, what);
-	cr_assert_eq(fast->deleted, slow->deleted, "seed %llu case %d: tombstone flag of %s", seed, i, what);
-	cr_assert_eq(fast->stamp.instant, slow->stamp.instant, "seed %llu case %d: instant of %s", seed, i, what);
-	cr_assert_eq(fast->stamp.version, slow->stamp.version, "seed %llu case %d: version of %s", seed, i, what);
-	cr_assert_str_eq(fast->stamp.host, slow->stamp.host, "seed %llu case %d: host of %s", seed, i, what);
+	cr_assert_eq(fast->text_len, slow->text_len,
+		     "seed %llu case %d: text length of %s", seed, i, what);
+	cr_assert(!memcmp(fast->text, slow->text, slow->text_len),
+		  "seed %llu case %d: text of %s", seed, i, what);
+	cr_assert_str_eq(fast->key, slow->key, "seed %llu case %d: key of %s", seed, i,
+			 what);
+	cr_assert_eq(fast->kind, slow->kind, "seed %llu case %d: kind of %s", seed, i,
+		     what);
+	cr_assert_eq(fast->deleted, slow->deleted,
+		     "seed %llu case %d: tombstone flag of %s", seed, i, what);
+	cr_assert_eq(fast->stamp.instant, slow->stamp.instant,
+		     "seed %llu case %d: instant of %s", seed, i, what);
+	cr_assert_eq(fast->stamp.version, slow->stamp.version,
+		     "seed %llu case %d: version of %s", seed, i, what);
+	cr_assert_str_eq(fast->stamp.host, slow->stamp.host,
+			 "seed %llu case %d: host of %s", seed, i, what);
 }
 
 Test(scan, agrees_with_the_general_path_on_generated_entries)
@@ -217,17 +245,22 @@ Test(scan, agrees_with_the_general_path_on_generated_entries)
 		size_t at = 0;
 		struct entry *read = entry_read(text.buf, text.len, &err2, &at);
 		if (!slow)
-			cr_assert_null(read, "seed %llu case %d: entry_read accepted what the parser rejects: %s",
+			cr_assert_null(read,
+				       "seed %llu case %d: entry_read accepted what the "
+				       "parser rejects: %s",
 				       seed, i, text.buf);
 		else {
-			cr_assert_not_null(read, "seed %llu case %d: entry_read rejected: %s (%s)", seed, i,
-					   text.buf, err2.buf);
+			cr_assert_not_null(
+				read, "seed %llu case %d: entry_read rejected: %s (%s)",
+				seed, i, text.buf, err2.buf);
 			check_same(read, slow, text.buf, seed, i);
 		}
 		entry_unref(read);
 		buf_release(&err2);
 		if (!slow) {
-			cr_assert_null(fast, "seed %llu case %d: the scanner accepted what the parser rejects: %s",
+			cr_assert_null(fast,
+				       "seed %llu case %d: the scanner accepted what the "
+				       "parser rejects: %s",
 				       seed, i, text.buf);
 		} else {
 			if (fast) {
@@ -235,11 +268,15 @@ Test(scan, agrees_with_the_general_path_on_generated_entries)
 				check_same(fast, slow, text.buf, seed, i);
 			}
 			/* The canonical text itself. */
-			struct entry *again = entry_read_canonical(slow->text, slow->text_len);
+			struct entry *again =
+				entry_read_canonical(slow->text, slow->text_len);
 			if (!memchr(slow->text, '\\', slow->text_len)) {
 				plain_canonical++;
-				cr_assert_not_null(again, "seed %llu case %d: canonical text not recognised: %.*s",
-						   seed, i, (int)slow->text_len, slow->text);
+				cr_assert_not_null(again,
+						   "seed %llu case %d: canonical text "
+						   "not recognised: %.*s",
+						   seed, i, (int)slow->text_len,
+						   slow->text);
 			}
 			if (again) {
 				accepted_canonical++;
@@ -252,24 +289,37 @@ Test(scan, agrees_with_the_general_path_on_generated_entries)
 		buf_release(&text);
 		buf_release(&err);
 	}
-	cr_assert_gt(plain_canonical, 1000, "too few plain canonical cases (%d)", plain_canonical);
-	cr_assert_gt(accepted_raw, 100, "the scanner accepted only %d generated texts", accepted_raw);
+	cr_assert_gt(plain_canonical, 1000, "too few plain canonical cases (%d)",
+		     plain_canonical);
+	cr_assert_gt(accepted_raw, 100, "the scanner accepted only %d generated texts",
+		     accepted_raw);
 	cr_assert_gt(accepted_canonical, plain_canonical - 1, "");
 }
 
 Test(scan, rejects_formatting_the_canonical_writer_would_change)
 {
+	/* Each with what the canonical writer would change. */
 	static const char *const texts[] = {
-		"{\"id\":\"a\", \"content\":\"x\"}",                     /* space */
-		"{\"content\":\"x\",\"id\":\"a\"}",                      /* member order */
-		"{\"id\":\"\\u0061\"}",                                  /* needless escape */
-		"{\"id\":\"a\\/b\"}",                                    /* escaped slash */
-		"{\"type\":\"entity\",\"name\":\"n\",\"observations\":[\"b\",\"a\"]}", /* unsorted */
-		"{\"type\":\"entity\",\"name\":\"n\",\"observations\":[\"a\",\"a\"]}", /* repeated */
-		"{\"type\":\"entity\",\"name\":\"n\"}",                  /* no observations */
-		"{\"id\":\"a\",\"id\":\"b\"}",                           /* duplicate member */
-		"{\"id\":\"a\"} ",                                       /* trailing space */
-		"{\"id\":\"\xc3\"}",                                     /* invalid UTF-8 */
+		/* a space */
+		"{\"id\":\"a\", \"content\":\"x\"}",
+		/* member order */
+		"{\"content\":\"x\",\"id\":\"a\"}",
+		/* a needless escape */
+		"{\"id\":\"\\u0061\"}",
+		/* an escaped slash */
+		"{\"id\":\"a\\/b\"}",
+		/* unsorted observations */
+		"{\"type\":\"entity\",\"name\":\"n\",\"observations\":[\"b\",\"a\"]}",
+		/* a repeated observation */
+		"{\"type\":\"entity\",\"name\":\"n\",\"observations\":[\"a\",\"a\"]}",
+		/* no observations */
+		"{\"type\":\"entity\",\"name\":\"n\"}",
+		/* a duplicate member */
+		"{\"id\":\"a\",\"id\":\"b\"}",
+		/* a trailing space */
+		"{\"id\":\"a\"} ",
+		/* invalid UTF-8 */
+		"{\"id\":\"\xc3\"}",
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
