@@ -789,7 +789,7 @@ static int run_backup(struct backup *b)
 	struct memfile live = MEMFILE_INIT, record = MEMFILE_INIT;
 	struct head_files h = {0};
 	struct entry_set stamped = ENTRY_SET_INIT, changed = ENTRY_SET_INIT,
-			 unified = ENTRY_SET_INIT;
+			 unified = ENTRY_SET_INIT, prev_set = ENTRY_SET_INIT;
 	struct buf host_bytes = BUF_INIT, unified_bytes = BUF_INIT, lockpath = BUF_INIT,
 		   scratch = BUF_INIT;
 	struct lockfile lock = LOCKFILE_INIT;
@@ -841,6 +841,10 @@ static int run_backup(struct backup *b)
 		prev = &record.set;
 	else if (h.mine >= 0)
 		prev = &h.files[h.mine].set;
+	if (prev) {
+		livefile_deletable(prev, &live.set, &prev_set);
+		prev = &prev_set;
+	}
 	if (h.mine >= 0)
 		known[nknown++] = &h.files[h.mine].set;
 	if (h.unified >= 0)
@@ -973,6 +977,7 @@ out:
 	entry_set_release(&stamped);
 	entry_set_release(&changed);
 	entry_set_release(&unified);
+	entry_set_release(&prev_set);
 	buf_release(&host_bytes);
 	buf_release(&unified_bytes);
 	buf_release(&lockpath);

@@ -24,6 +24,18 @@ size_t livefile_count_foreign(const struct entry_set *s)
 	return n;
 }
 
+void livefile_deletable(const struct entry_set *prev, const struct entry_set *next,
+			struct entry_set *out)
+{
+	for (size_t i = 0; i < prev->nr; i++) {
+		struct entry *e = prev->v[i];
+		int foreign = e->kind != ENTRY_ENTITY && e->kind != ENTRY_RELATION;
+		if (!foreign || entry_set_find(next, e->key, e->key_len))
+			entry_set_append(out, entry_ref(e));
+	}
+	entry_set_normalize(out);
+}
+
 int livefile_is_mass_loss(size_t prev_live, size_t next_live)
 {
 	if (!prev_live)

@@ -22,6 +22,16 @@ size_t livefile_count_live(const struct entry_set *s);
  */
 size_t livefile_count_foreign(const struct entry_set *s);
 
+/*
+ * out = the entries of prev a backup may turn into tombstones when next
+ * lacks them: all but the ones the server cannot hold (see
+ * livefile_count_foreign), which a live file loses on the server's next
+ * write whatever its user did, so their absence is no deletion. New
+ * references; out starts empty and comes out normalised.
+ */
+void livefile_deletable(const struct entry_set *prev, const struct entry_set *next,
+			struct entry_set *out);
+
 /* Below this many live entries before, only an empty file counts as a loss. */
 #define LIVEFILE_LOSS_MIN 10
 

@@ -120,3 +120,20 @@ Test(livefile, counts_live_and_foreign_entries)
 	cr_assert_eq(livefile_count_live(&mf->set), 3);
 	cr_assert_eq(livefile_count_foreign(&mf->set), 2);
 }
+
+Test(livefile, entries_the_server_cannot_hold_are_never_deleted_by_their_absence)
+{
+	struct memfile *prev =
+		MF("[{'id':'m1','content':'x'},{'id':'m2','content':'y'}," ENT0(
+			"a", "t", "") "," ENT0("b", "t", "") "]");
+	struct memfile *next = MF("[{'id':'m2','content':'y'}," ENT0("a", "t", "") "]");
+	struct entry_set *out = set_of(NULL, 0);
+
+	livefile_deletable(&prev->set, &next->set, out);
+	cr_assert_eq(out->nr, 3);
+	cr_assert_str_eq(
+		ser(out, MEMFILE_JSONL),
+		q("{'type':'entity','name':'a','entityType':'t','observations':[]}\n"
+		  "{'type':'entity','name':'b','entityType':'t','observations':[]}\n"
+		  "{'id':'m2','content':'y'}\n"));
+}
