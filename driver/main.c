@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	 "record this machine's live memory file in the repository, then push"},
 	{"restore", cmd_restore,
 	 "write the repository's memory back into the live memory file"},
+	{"migrate", cmd_migrate,
+	 "rewrite an earlier tool's memory files in canonical form, stamps kept"},
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(*commands))
 
