@@ -638,22 +638,28 @@ static int is_ancestor(struct backup *b, const char *a, const char *c2)
 	return status == 0 ? 1 : status == 1 ? 0 : -1;
 }
 
-static void pause_before_retry(int try)
+/*
+ * Wait before try + 1: a random time up to round_ms * 2^(try - 1) ("full
+ * jitter"), where round_ms is how long the last round of fetch, rebase and
+ * push took (at least BACKOFF_BASE_MS): the window in which another
+ * machine's push makes ours fail. Scaling by it spreads the machines out
+ * whether a round takes 50 ms or 5 s.
+ */
+static void pause_before_retry(int try, long long round_ms)
 {
 	unsigned seed;
 	int fd = open("/dev/urandom", O_RDONLY);
-	long long delay = BACKOFF_BASE_MS;
+	long long span = round_ms > BACKOFF_BASE_MS ? round_ms : BACKOFF_BASE_MS;
 
 	if (fd < 0 || read(fd, &seed, sizeof(seed)) != (ssize_t)sizeof(seed))
 		seed = (unsigned)getpid() ^ (unsigned)now_ms();
 	if (fd >= 0)
 		close(fd);
-	for (int i = 1; i < try && delay < BACKOFF_CAP_MS; i++)
-		delay *= 2;
-	if (delay > BACKOFF_CAP_MS)
-		delay = BACKOFF_CAP_MS;
-	/* Half fixed, half random ("equal jitter"). */
-	delay = delay / 2 + (long long)(seed % (unsigned)(delay / 2 + 1));
+	for (int i = 1; i < try && span < BACKOFF_CAP_MS; i++)
+		span *= 2;
+	if (span > BACKOFF_CAP_MS)
+		span = BACKOFF_CAP_MS;
+	long long delay = (long long)(seed % (unsigned)(span + 1));
 	struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
@@ -754,6 +760,7 @@ out:
 static int share(struct backup *b)
 {
 	for (b->tries = 1;; b->tries++) {
+		long long round_start = now_ms();
 		enum round r = share_once(b);
 		if (r == ROUND_DONE)
 			return 0;
@@ -765,7 +772,7 @@ static int share(struct backup *b)
 				     "refusing)",
 				     b->remote.buf, b->tries);
 		progress(b, "the push was rejected; trying again");
-		pause_before_retry(b->tries);
+		pause_before_retry(b->tries, now_ms() - round_start);
 	}
 }
 
