@@ -85,9 +85,12 @@ test_expect_success "every clone runs $BACKUPS backups at the same time as the o
 	end=$(date +%s) &&
 	tries=$(log_lines backup | sed -n "s/.* tries=\([0-9]*\) .*/\1/p" | awk "{ s += \$1 } END { print s + 0 }") &&
 	runs=$(log_lines backup | wc -l) &&
-	echo "stats: $CLONES clones x $BACKUPS backups: $runs runs, $((tries - runs)) retries," \
-		"$(cat "$TRASH/failed-backups" 2>/dev/null | wc -l) gave up, $((end - start)) s" |
-		tee "$TRASH/stats"
+	most=$(log_lines backup | sed -n "s/.* tries=\([0-9]*\) .*/\1/p" | sort -n | tail -n 1) &&
+	echo "stats: $CLONES clones x $BACKUPS backups: $runs runs, $((tries - runs)) retries" \
+		"(at most $most tries in one run), $(cat "$TRASH/failed-backups" 2>/dev/null | wc -l)" \
+		"gave up (their commits pushed by a later backup), $((end - start)) s" |
+		tee "$TRASH/stats" &&
+	cat err-* | sed "s/[0-9a-f]\{40\}/<id>/g" | sort | uniq -c | sort -rn | head -n 5
 '
 
 test_expect_success 'every clone holds the same unified file, the join of the host files' '
@@ -101,6 +104,15 @@ test_expect_success 'every clone holds the same unified file, the join of the ho
 			test_cmp "$first/unified-memory.json" "$m/unified-memory.json"
 		fi || return 1
 	done
+'
+
+test_expect_success 'the unified file holds every entry once' '
+	cd par &&
+	m1=$(cut -d " " -f 2 ../names) &&
+	echo "stats: unified-memory.json: $(count_entries "$m1/unified-memory.json") entries," \
+		"$(grep -c "\"deleted\":true" "$m1/unified-memory.json") of them tombstones" &&
+	crdtmem join "$m1/unified-memory.json" >once &&
+	test_cmp once "$m1/unified-memory.json"
 '
 
 test_expect_success 'each host file restores to exactly its final live file' '
