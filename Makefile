@@ -35,7 +35,7 @@ HOOKS := hooks/pre-commit hooks/post-commit hooks/post-merge hooks/post-rewrite
 GEN_HDRS := $(BUILD)/gen/hooks.h
 
 .PHONY: all test unit-test integration-test install uninstall clean asan valgrind \
-	bench demo format lint deps help
+	bench demo format lint deps help stress
 
 all: $(PROG)
 
@@ -46,6 +46,7 @@ help:
 	@echo "make install    install the binary, hooks, man page and example to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
 	@echo "make asan       the whole suite under AddressSanitizer and UBSan"
 	@echo "make bench      speed and memory against reference tools (not part of test)"
+	@echo "make stress     10 clones x 20 backups pushing at once (not part of test)"
 	@echo "make format     clang-format the C sources;  make lint: shellcheck and clang-format --dry-run"
 
 $(BUILD)/obj/%.o: driver/%.c $(HDRS) $(GEN_HDRS) | $(BUILD)/obj
@@ -84,6 +85,14 @@ demo:
 
 bench: $(PROG)
 	@CRDTMEM_BIN="$(CURDIR)/$(PROG)" sh tests/bench/run.sh
+
+# The parallel-backup scenario at full size; prints retries and time taken.
+STRESS_CLONES ?= 10
+STRESS_BACKUPS ?= 20
+stress: $(PROG)
+	CRDTMEM_BIN="$(CURDIR)/$(PROG)" CRDTMEM_VERBOSE=1 \
+	CRDTMEM_PARALLEL_CLONES=$(STRESS_CLONES) CRDTMEM_PARALLEL_BACKUPS=$(STRESS_BACKUPS) \
+		sh tests/t1410-backup-parallel.sh
 
 # The whole suite again with sanitizers, in its own build folder.
 asan: deps

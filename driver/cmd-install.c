@@ -25,11 +25,19 @@
 #include "cmds.h"
 #include "diag.h"
 #include "gitops.h"
+#include "restored.h"
 #include "setup.h"
+#include "statelog.h"
 
-const char install_usage[] = "usage: git-merge-crdtmem install [--repo DIR | --global] "
-			     "[--uninstall] [--force] "
-			     "[-q]\n";
+#define DEFAULT_CRON "*/30 * * * *"
+
+const char install_usage[] =
+	"usage: git-merge-crdtmem install [--repo DIR | --global] [--uninstall] "
+	"[--force] "
+	"[-q]\n"
+	"   or: git-merge-crdtmem install [--repo DIR] --schedule[=CRON] [--memory "
+	"FILE]\n"
+	"   or: git-merge-crdtmem install [--repo DIR] --unschedule\n";
 
 static const char install_help[] =
 	"\n"
@@ -74,6 +82,21 @@ static const char install_help[] =
 	"chained hooks back. CRDTMEM_INSTALL_BIN, when set, is the program path\n"
 	"recorded instead of this one's (for packages and tests).\n"
 	"\n"
+	"Periodic backups (cron):\n"
+	"  --schedule[=CRON]  also add a line to your crontab that runs\n"
+	"                     'git-merge-crdtmem backup' for this repository at CRON\n"
+	"                     (five cron fields or @hourly, @daily...; default\n"
+	"                     '" DEFAULT_CRON "', every 30 minutes); running it again\n"
+	"                     replaces that line\n"
+	"  --memory FILE      the live memory file it backs up (default:\n"
+	"                     $MEMORY_FILE_PATH now)\n"
+	"  --unschedule       remove that line again (and install nothing)\n"
+	"The line is marked '# git-merge-crdtmem backup of DIR', every path in it\n"
+	"is quoted, the rest of your crontab is kept, and the backups' messages go\n"
+	"to cron.log in $XDG_STATE_HOME/git-merge-crdtmem (default\n"
+	"~/.local/state/git-merge-crdtmem, made private). Needs the crontab\n"
+	"program (Debian: apt-get install cron).\n"
+	"\n"
 	"Exit status: 0 installed (or nothing to do); 1 refused or failed, with\n"
 	"the reason on stderr; 2 wrong usage.\n";
 
@@ -95,8 +118,11 @@ static const struct config_key config_keys[] = {
 
 struct install {
 	int global, uninstall, force, quiet;
-	const char *repo; /* --repo as given, for messages */
-	char *dir;	  /* where git runs: the top of the repository; NULL for global */
+	int schedule, unschedule;
+	const char *cron;   /* --schedule's CRON, or NULL */
+	const char *memory; /* --memory, or NULL */
+	const char *repo;   /* --repo as given, for messages */
+	char *dir; /* where git runs: the top of the repository; NULL for global */
 	const char *scope;  /* "--local" or "--global" */
 	char *bin;	    /* the program path the driver and hooks run */
 	int changes;	    /* lines said */
@@ -925,6 +951,229 @@ static int do_uninstall(struct install *in)
 	return 0;
 }
 
+/* ---- schedule ---- */
+
+#define CRON_MARK	   "# git-merge-crdtmem backup of "
+#define CRONTAB_TIMEOUT_MS 30000
+
+/* Whether s is a cron time: five fields of digits, names, * / , -, or @word. */
+static int valid_cron(const char *s)
+{
+	static const char *const words[] = {"@hourly",	 "@daily",   "@midnight",
+					    "@weekly",	 "@monthly", "@yearly",
+					    "@annually", "@reboot"};
+	int fields = 0, in_field = 0;
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (!strcmp(s, words[i]))
+			return 1;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t') {
+			in_field = 0;
+			continue;
+		}
+		if (!strchr("0123456789*/,-", *s) &&
+		    !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return 0;
+		if (!in_field)
+			fields++;
+		in_field = 1;
+	}
+	return fields == 5;
+}
+
+/* Append s quoted for the shell, with cron's % escaped (cron makes it a newline). */
+static void cron_sq(struct buf *out, const char *s)
+{
+	struct buf q = BUF_INIT;
+
+	setup_sq(&q, s);
+	for (size_t i = 0; i < q.len; i++) {
+		if (q.buf[i] == '%')
+			buf_addch(out, '\\');
+		buf_addch(out, q.buf[i]);
+	}
+	buf_release(&q);
+}
+
+/* Run crontab with args; stdin from in (may be NULL). */
+static int run_crontab(struct child *c, const char *arg, const char *in, size_t len)
+{
+	child_pushl(c, "crontab", arg, NULL);
+	c->in = in;
+	c->in_len = len;
+	c->capture_out = c->capture_err = 1;
+	c->timeout_ms = CRONTAB_TIMEOUT_MS;
+	return child_run(c);
+}
+
+/* The current crontab into out ("" when there is none). Returns 0 or -1. */
+static int crontab_read(struct buf *out)
+{
+	struct child c = CHILD_INIT;
+	int status = run_crontab(&c, "-l", NULL, 0);
+	int ret = 0;
+
+	buf_reset(out);
+	if (status == 0) {
+		buf_addbuf(out, &c.out);
+	} else if (status == 1 && strstr(c.err.buf, "no crontab")) {
+		/* none yet */
+	} else if (status < 0 && !c.timed_out) {
+		ret = error(
+			"cannot schedule backups: the crontab program is not installed "
+			"(Debian: apt-get install cron), or run 'git-merge-crdtmem "
+			"backup' from another scheduler");
+	} else {
+		ret = error("crontab -l failed: %s",
+			    c.err.len ? c.err.buf : "no message");
+	}
+	child_release(&c);
+	return ret;
+}
+
+static int crontab_write(const struct buf *table)
+{
+	struct child c = CHILD_INIT;
+	int ret = 0;
+
+	if (run_crontab(&c, "-", table->buf, table->len))
+		ret = error("crontab - failed: %s", c.err.len ? c.err.buf : "no message");
+	child_release(&c);
+	return ret;
+}
+
+/*
+ * out = table without the lines marked for dir (the last one of them, with
+ * its newline, into old when not NULL). Returns their number.
+ */
+static int drop_marked(const struct buf *table, const char *mark, struct buf *out,
+		       struct buf *old)
+{
+	int dropped = 0;
+
+	for (size_t i = 0; i < table->len;) {
+		const char *l = table->buf + i, *nl = memchr(l, '\n', table->len - i);
+		size_t len = nl ? (size_t)(nl - l) : table->len - i;
+		size_t mlen = strlen(mark);
+
+		if (len >= mlen && !memcmp(l + len - mlen, mark, mlen)) {
+			dropped++;
+			if (old) {
+				buf_reset(old);
+				buf_add(old, l, len);
+				buf_addch(old, '\n');
+			}
+		} else {
+			buf_add(out, l, len);
+			buf_addch(out, '\n');
+		}
+		i += len + 1;
+	}
+	return dropped;
+}
+
+static int do_schedule(struct install *in)
+{
+	struct buf table = BUF_INIT, next = BUF_INIT, line = BUF_INIT, mark = BUF_INIT;
+	struct buf state = BUF_INIT, logpath = BUF_INIT, old = BUF_INIT;
+	const char *memory = in->memory ? in->memory : getenv("MEMORY_FILE_PATH");
+	const char *path = getenv("PATH");
+	char *memory_abs = NULL;
+	int ret = -1, dropped;
+
+	if (strpbrk(in->dir, "\n\r")) {
+		error("'%s': a folder whose name holds a line break cannot be scheduled",
+		      in->dir);
+		goto out;
+	}
+	buf_addf(&mark, CRON_MARK "%s", in->dir);
+	if (in->unschedule) {
+		if (crontab_read(&table))
+			goto out;
+		dropped = drop_marked(&table, mark.buf, &next, NULL);
+		if (!dropped) {
+			if (!in->quiet)
+				printf("no backup of '%s' is scheduled; nothing "
+				       "changed\n",
+				       in->dir);
+			ret = 0;
+			goto out;
+		}
+		if (crontab_write(&next))
+			goto out;
+		say(in, "removed the scheduled backup of '%s' from your crontab",
+		    in->dir);
+		ret = 0;
+		goto out;
+	}
+	if (!memory || !*memory) {
+		error("which memory file should the scheduled backup read? pass --memory "
+		      "FILE (or set MEMORY_FILE_PATH)");
+		goto out;
+	}
+	memory_abs = restored_abs_path(memory);
+	if (strpbrk(memory_abs, "\n\r") || (path && strpbrk(path, "\n\r"))) {
+		error("'%s': a path holding a line break cannot be scheduled",
+		      memory_abs);
+		goto out;
+	}
+	if (access(memory_abs, R_OK))
+		warning("'%s' cannot be read now (%s); the scheduled backups will fail "
+			"until it can",
+			memory_abs, strerror(errno));
+	if (!setup_is_executable_file(in->bin)) {
+		error("'%s' is not an executable file", in->bin);
+		goto out;
+	}
+	if (state_dir(&state))
+		goto out;
+	buf_addf(&logpath, "%s/cron.log", state.buf);
+	if (crontab_read(&table))
+		goto out;
+
+	buf_addf(&line, "%s ", in->cron ? in->cron : DEFAULT_CRON);
+	if (path && *path) {
+		buf_addstr(&line, "PATH=");
+		cron_sq(&line, path);
+		buf_addch(&line, ' ');
+	}
+	cron_sq(&line, in->bin);
+	buf_addstr(&line, " backup -q --repo ");
+	cron_sq(&line, in->dir);
+	buf_addstr(&line, " --memory ");
+	cron_sq(&line, memory_abs);
+	buf_addstr(&line, " >>");
+	cron_sq(&line, logpath.buf);
+	buf_addf(&line, " 2>&1 %s\n", mark.buf);
+
+	dropped = drop_marked(&table, mark.buf, &next, &old);
+	buf_addbuf(&next, &line);
+	if (dropped == 1 && !strcmp(old.buf, line.buf)) {
+		if (!in->quiet)
+			printf("the backup of '%s' is already scheduled; nothing "
+			       "changed\n",
+			       in->dir);
+		ret = 0;
+		goto out;
+	}
+	if (crontab_write(&next))
+		goto out;
+	say(in, "scheduled a backup of '%s' (%s) in your crontab; messages go to '%s'",
+	    in->dir, in->cron ? in->cron : DEFAULT_CRON, logpath.buf);
+	ret = 0;
+out:
+	free(memory_abs);
+	buf_release(&table);
+	buf_release(&next);
+	buf_release(&line);
+	buf_release(&mark);
+	buf_release(&state);
+	buf_release(&logpath);
+	buf_release(&old);
+	return ret;
+}
+
 /* The top of the repository around dir (its git dir when bare). Returns 0 or -1. */
 static int find_repository(struct install *in)
 {
@@ -953,13 +1202,17 @@ static int find_repository(struct install *in)
 
 int cmd_install(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"repo", required_argument, NULL, 'r'},
-						 {"global", no_argument, NULL, 'g'},
-						 {"uninstall", no_argument, NULL, 'u'},
-						 {"force", no_argument, NULL, 'f'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+		{"repo", required_argument, NULL, 'r'},
+		{"global", no_argument, NULL, 'g'},
+		{"uninstall", no_argument, NULL, 'u'},
+		{"force", no_argument, NULL, 'f'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"schedule", optional_argument, NULL, 's'},
+		{"unschedule", no_argument, NULL, 'S'},
+		{"memory", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
 	struct install in = {0};
 	int c, ret = EXIT_CONFLICT;
 
@@ -974,6 +1227,12 @@ int cmd_install(int argc, char **argv)
 		case 'u': in.uninstall = 1; break;
 		case 'f': in.force = 1; break;
 		case 'q': in.quiet = 1; break;
+		case 's':
+			in.schedule = 1;
+			in.cron = optarg;
+			break;
+		case 'S': in.unschedule = 1; break;
+		case 'm': in.memory = optarg; break;
 		case 'h': return show_help(install_usage, install_help);
 		default: return bad_option(install_usage, argv, c);
 		}
@@ -984,6 +1243,22 @@ int cmd_install(int argc, char **argv)
 	if (in.global && in.repo)
 		return usage_error(install_usage, "%s",
 				   "--repo and --global cannot be used together");
+	if ((in.schedule || in.unschedule) && (in.global || in.uninstall))
+		return usage_error(
+			install_usage, "%s",
+			"--schedule and --unschedule are for one repository: not "
+			"with --global or --uninstall");
+	if (in.schedule && in.unschedule)
+		return usage_error(install_usage, "%s",
+				   "--schedule and --unschedule cannot be used together");
+	if (in.memory && !in.schedule)
+		return usage_error(install_usage, "%s", "--memory goes with --schedule");
+	if (in.cron && !valid_cron(in.cron))
+		return usage_error(
+			install_usage,
+			"'%s' is not a cron time: five fields (minute hour day "
+			"month weekday) or @hourly, @daily...",
+			in.cron);
 	if (in.global) {
 		in.scope = "--global";
 	} else {
@@ -991,8 +1266,14 @@ int cmd_install(int argc, char **argv)
 		if (find_repository(&in))
 			goto out;
 	}
-	if (in.uninstall ? do_uninstall(&in) : do_install(&in))
+	if (in.unschedule) {
+		if (do_schedule(&in))
+			goto out;
+	} else if (in.uninstall ? do_uninstall(&in) : do_install(&in)) {
 		goto out;
+	} else if (in.schedule && do_schedule(&in)) {
+		goto out;
+	}
 	ret = EXIT_OK;
 out:
 	free(in.dir);

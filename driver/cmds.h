@@ -35,10 +35,16 @@ int cmd_stamp(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_install(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 /* The merge driver's usage, also shown by the top-level help. */
 extern const char merge_usage[];
 extern const char join_usage[];
 extern const char install_usage[];
+extern const char backup_usage[];
+extern const char restore_usage[];
+extern const char migrate_usage[];
 
 #endif

@@ -30,6 +30,12 @@ static const struct command commands[] = {
 	 "check memory files, the unified file and merge commits (for CI)"},
 	{"stamp", cmd_stamp,
 	 "stamp a new state of a memory file against the known versions"},
+	{"backup", cmd_backup,
+	 "record this machine's live memory file in the repository, then push"},
+	{"restore", cmd_restore,
+	 "write the repository's memory back into the live memory file"},
+	{"migrate", cmd_migrate,
+	 "rewrite an earlier tool's memory files in canonical form, stamps kept"},
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(*commands))
 

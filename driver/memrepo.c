@@ -364,6 +364,20 @@ int memrepo_git_dir(const char *dir, struct buf *out)
 	return 0;
 }
 
+int memrepo_toplevel(const char *dir, struct buf *out)
+{
+	if (dir && access(dir, F_OK))
+		return error("'%s': %s", dir, strerror(errno));
+	if (git_output(out, dir, "rev-parse", "--show-toplevel", NULL) || !out->len) {
+		if (dir)
+			return error("'%s' is not in the work tree of a git repository",
+				     dir);
+		return error("not in the work tree of a git repository: run it inside "
+			     "one, or give --repo DIR");
+	}
+	return 0;
+}
+
 static int stage_into(const char *dir, const char *gitdir, const struct stage_item *items,
 		      size_t n, const char *index);
 

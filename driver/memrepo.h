@@ -117,6 +117,13 @@ int memrepo_commit_files(const char *dir, const char *gitdir,
  */
 int memrepo_git_dir(const char *dir, struct buf *out);
 
+/*
+ * The top of the work tree around dir (NULL: here), absolute, into out
+ * (replacing its contents). Returns 0, or -1 (reported, naming dir) when
+ * dir is not inside a work tree of a git repository.
+ */
+int memrepo_toplevel(const char *dir, struct buf *out);
+
 /* The parent folder of path ("" for the top). Caller frees. */
 char *memrepo_dirname(const char *path);
 
