@@ -236,13 +236,31 @@ out:
 	return e;
 }
 
+/* scan_canonical, or scan_canonical_prefix when end is wanted (len then
+ * becomes the entry's length). */
+static int scan_entry_text(const char *text, size_t *len, size_t *end,
+			   struct scan_info *info, struct buf *key)
+{
+	if (!end)
+		return scan_canonical(text, *len, info, key);
+	if (!scan_canonical_prefix(text, *len, end, info, key))
+		return 0;
+	*len = *end;
+	return 1;
+}
+
 struct entry *entry_read_canonical(const char *text, size_t len)
+{
+	return entry_read_canonical_prefix(text, len, NULL);
+}
+
+struct entry *entry_read_canonical_prefix(const char *text, size_t len, size_t *end)
 {
 	struct scan_info info;
 	struct buf key = BUF_INIT;
 	struct entry *e;
 
-	if (!scan_canonical(text, len, &info, &key))
+	if (!scan_entry_text(text, &len, end, &info, &key))
 		return NULL;
 	e = entry_alloc(key.buf, key.len, info.host, info.host_len);
 	e->kind = info.kind;

@@ -73,6 +73,12 @@ struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct
 /* Only the fast half of entry_read: NULL when text is not canonical. */
 struct entry *entry_read_canonical(const char *text, size_t len);
 
+/*
+ * The same for the canonical object at the start of text, followed by
+ * anything (an element of an array): *end is set to the offset past it.
+ */
+struct entry *entry_read_canonical_prefix(const char *text, size_t len, size_t *end);
+
 /* A fresh tree of the entry's canonical form; caller frees with cJSON_Delete. */
 cJSON *entry_to_json(const struct entry *e);
 

@@ -105,18 +105,17 @@ static int parse_array(struct memfile *mf, const char *data, size_t len, size_t 
 				e = entry_ref((struct entry *)c);
 				cur->j++;
 				end = pos + c->raw_len;
-			} else {
-				/* Canonical layout: one element per line, then ',' */
-				const char *nl = memchr(data + pos, '\n', len - pos);
-				end = nl ? (size_t)(nl - data) : len;
-				while (end > pos && is_ws(data[end - 1]))
-					end--;
-				if (end > pos && data[end - 1] == ',')
-					end--;
-				if (end > pos && data[pos] == '{')
-					e = entry_read_canonical(data + pos, end - pos);
-				if (e)
+			} else if (pos < len && data[pos] == '{') {
+				/*
+				 * A canonical element, wherever it ends: the one
+				 * pass that reads it finds its end, so the array
+				 * is read in linear time however it is laid out.
+				 */
+				e = entry_read_canonical_prefix(data + pos, len - pos, &end);
+				if (e) {
+					end += pos;
 					resync(cur, e);
+				}
 			}
 			if (!e) {
 				struct buf why = BUF_INIT;
