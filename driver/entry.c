@@ -425,9 +425,53 @@ int entry_equal(const struct entry *a, const struct entry *b)
 	       (a->text_len == b->text_len && !memcmp(a->text, b->text, a->text_len));
 }
 
+/*
+ * The same cut from the canonical text: the "observations" member (never
+ * first: "type" and "name" sort before it) with its ',' and, in the
+ * metadata, "removed_observations" with one ',' next to it. 0 when the
+ * text does not show where they are.
+ */
+static int entity_tiebreak_cut(const struct entry *e, struct buf *out)
+{
+	static const char obs_name[] = ",\"observations\":";
+	static const char rem_name[] = "\"removed_observations\":";
+	const size_t on = sizeof(obs_name) - 1, rn = sizeof(rem_name) - 1;
+	const char *t = e->text;
+	struct scan_sets at;
+	size_t cut[2][2], ncut = 0;
+
+	if (!scan_entity_sets(t, e->text_len, &at) || at.obs_off < on ||
+	    memcmp(t + at.obs_off - on, obs_name, on))
+		return 0;
+	cut[ncut][0] = at.obs_off - on;
+	cut[ncut++][1] = at.obs_off + at.obs_len;
+	if (at.rem_len) {
+		size_t from = at.rem_off - rn, to = at.rem_off + at.rem_len;
+		if (at.rem_off < rn + 1 || memcmp(t + from, rem_name, rn))
+			return 0;
+		if (t[from - 1] == ',')
+			from--;
+		else if (t[to] == ',')
+			to++;
+		cut[ncut][0] = from;
+		cut[ncut++][1] = to;
+	}
+	size_t pos = 0;
+	for (size_t i = 0; i < ncut; i++) {
+		buf_add(out, t + pos, cut[i][0] - pos);
+		pos = cut[i][1];
+	}
+	buf_add(out, t + pos, e->text_len - pos);
+	return 1;
+}
+
 /* An entity's canonical bytes without its observation sets. */
 static void entity_tiebreak_text(const struct entry *e, struct buf *out)
 {
+	if (entity_tiebreak_cut(e, out))
+		return;
+	buf_reset(out);
+
 	cJSON *obj = entry_to_json(e);
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "_crdt_metadata");
 
