@@ -282,18 +282,22 @@ static struct entry *read_compacted(const char *text, size_t len, size_t *end)
 {
 	struct buf c = BUF_INIT;
 	struct entry *e = NULL;
-	size_t obs[2];
+	struct json_compact_at at;
 	int sorted = 0;
 
 	buf_grow(&c, len < 1024 ? len : 1024);
-	if (!json_compact(text, len, end, &c, obs)) {
+	if (!json_compact(text, len, end, &c, &at)) {
 		/*
 		 * Other tools rarely sort observations. Sorting is right only
-		 * for an entity; anything else that had to be sorted takes the
-		 * general path instead.
+		 * for an entity: not for an entry with an "id" (rule 1 comes
+		 * first), whose members are all content. Anything else that
+		 * had to be sorted takes the general path instead.
 		 */
-		if (obs[1])
-			scan_sort_strings(&c, obs[0], obs[1], &sorted);
+		struct key_member id[KEY_NR] = {{0}};
+		id[KEY_ID].text = at.id[1] ? c.buf + at.id[0] : NULL;
+		id[KEY_ID].len = at.id[1];
+		if (at.obs[1] && key_kind(id) != ENTRY_ID)
+			scan_sort_strings(&c, at.obs[0], at.obs[1], &sorted);
 		e = entry_read_canonical(c.buf, c.len);
 		if (e && sorted && e->kind != ENTRY_ENTITY) {
 			entry_unref(e);
