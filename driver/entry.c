@@ -162,13 +162,15 @@ static void key_members(const cJSON *obj, struct key_member m[KEY_NR], struct bu
 		m[i].text = v[i] ? text->buf + off[i] : NULL;
 }
 
-/* One allocation holds the entry, its key and its host. */
-static struct entry *entry_alloc(const char *key, size_t key_len, const char *host,
-				 size_t host_len)
+/* One allocation holds the entry, its key and its host: from a, or the heap. */
+static struct entry *entry_alloc(struct arena *a, const char *key, size_t key_len,
+				 const char *host, size_t host_len)
 {
-	struct entry *e = xmalloc(sizeof(*e) + key_len + host_len + 2);
+	size_t size = sizeof(struct entry) + key_len + host_len + 2;
+	struct entry *e = a ? arena_alloc(a, size) : xmalloc(size);
 
 	memset(e, 0, sizeof(*e));
+	e->arena = a ? arena_ref(a) : NULL;
 	atomic_init(&e->refs, 1);
 	memcpy(e->key, key, key_len);
 	e->key[key_len] = '\0';
@@ -220,7 +222,7 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 	buf_reset(&text);
 	json_write(&text, obj);
 
-	e = entry_alloc(key.buf, key.len, tmp.host ? tmp.host : "",
+	e = entry_alloc(NULL, key.buf, key.len, tmp.host ? tmp.host : "",
 			tmp.host ? strlen(tmp.host) : 0);
 	e->kind = tmp.kind;
 	e->deleted = tmp.deleted;
@@ -249,28 +251,38 @@ static int scan_entry_text(const char *text, size_t *len, size_t *end,
 	return 1;
 }
 
-struct entry *entry_read_canonical(const char *text, size_t len)
-{
-	return entry_read_canonical_prefix(text, len, NULL);
-}
-
-struct entry *entry_read_canonical_prefix(const char *text, size_t len, size_t *end)
+static struct entry *read_canonical(struct arena *a, const char *text, size_t len,
+				    size_t *end)
 {
 	struct scan_info info;
-	struct buf key = BUF_INIT;
+	struct buf local = BUF_INIT, *key = a ? &a->key : &local;
 	struct entry *e;
 
-	if (!scan_entry_text(text, &len, end, &info, &key))
+	buf_reset(key);
+	if (!scan_entry_text(text, &len, end, &info, key)) {
+		buf_release(&local);
 		return NULL;
-	e = entry_alloc(key.buf, key.len, info.host, info.host_len);
+	}
+	e = entry_alloc(a, key->buf, key->len, info.host, info.host_len);
 	e->kind = info.kind;
 	e->deleted = info.deleted;
 	e->stamp.instant = info.instant;
 	e->stamp.version = info.version;
 	e->text = e->raw = text;
 	e->text_len = e->raw_len = len;
-	buf_release(&key);
+	buf_release(&local);
 	return e;
+}
+
+struct entry *entry_read_canonical(const char *text, size_t len)
+{
+	return read_canonical(NULL, text, len, NULL);
+}
+
+struct entry *entry_read_canonical_prefix(struct arena *a, const char *text, size_t len,
+					  size_t *end)
+{
+	return read_canonical(a, text, len, end);
 }
 
 /*
@@ -278,15 +290,17 @@ struct entry *entry_read_canonical_prefix(const char *text, size_t len, size_t *
  * files, other tools' output): compact it, then take the fast path on the
  * result. NULL when that is not enough.
  */
-static struct entry *read_compacted(const char *text, size_t len, size_t *end)
+static struct entry *read_compacted(struct arena *a, const char *text, size_t len,
+				    size_t *end)
 {
-	struct buf c = BUF_INIT;
+	struct buf local = BUF_INIT, *cb = a ? &a->scratch : &local;
 	struct entry *e = NULL;
 	struct json_compact_at at;
 	int sorted = 0;
 
-	buf_grow(&c, len < 1024 ? len : 1024);
-	if (!json_compact(text, len, end, &c, &at)) {
+	buf_reset(cb);
+	buf_grow(cb, len < 1024 ? len : 1024);
+	if (!json_compact(text, len, end, cb, &at)) {
 		/*
 		 * Other tools rarely sort observations. Sorting is right only
 		 * for an entity: not for an entry with an "id" (rule 1 comes
@@ -294,23 +308,24 @@ static struct entry *read_compacted(const char *text, size_t len, size_t *end)
 		 * had to be sorted takes the general path instead.
 		 */
 		struct key_member id[KEY_NR] = {{0}};
-		id[KEY_ID].text = at.id[1] ? c.buf + at.id[0] : NULL;
+		id[KEY_ID].text = at.id[1] ? cb->buf + at.id[0] : NULL;
 		id[KEY_ID].len = at.id[1];
 		if (at.obs[1] && key_kind(id) != ENTRY_ID)
-			scan_sort_strings(&c, at.obs[0], at.obs[1], &sorted);
-		e = entry_read_canonical(c.buf, c.len);
+			scan_sort_strings(cb, at.obs[0], at.obs[1], &sorted);
+		e = read_canonical(a, cb->buf, cb->len, NULL);
 		if (e && sorted && e->kind != ENTRY_ENTITY) {
 			entry_unref(e);
 			e = NULL;
 		}
 		if (e) {
-			e->text = xmemdup0(c.buf, c.len);
-			e->owns_text = 1;
+			/* written once, where it stays: never read again */
+			e->text = a ? arena_memdup0(a, cb->buf, cb->len) : xmemdup0(cb->buf, cb->len);
+			e->owns_text = !a;
 			e->raw = text;
 			e->raw_len = *end;
 		}
 	}
-	buf_release(&c);
+	buf_release(&local);
 	return e;
 }
 
@@ -339,11 +354,11 @@ static struct entry *from_tree(cJSON *obj, const struct json_error *jerr,
 	return e;
 }
 
-struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct buf *err,
-			       size_t *err_offset)
+struct entry *entry_read_value(struct arena *a, const char *text, size_t len, size_t *end,
+			       struct buf *err, size_t *err_offset)
 {
 	struct json_error jerr;
-	struct entry *e = read_compacted(text, len, end);
+	struct entry *e = read_compacted(a, text, len, end);
 	cJSON *obj;
 
 	if (e)
@@ -352,17 +367,17 @@ struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct
 	return from_tree(obj, &jerr, text, *end, err, err_offset);
 }
 
-struct entry *entry_read(const char *text, size_t len, struct buf *err,
+struct entry *entry_read(struct arena *a, const char *text, size_t len, struct buf *err,
 			 size_t *err_offset)
 {
 	struct json_error jerr;
-	struct entry *e = entry_read_canonical(text, len);
+	struct entry *e = read_canonical(a, text, len, NULL);
 	size_t end;
 	cJSON *obj;
 
 	if (e)
 		return e;
-	e = read_compacted(text, len, &end);
+	e = read_compacted(a, text, len, &end);
 	if (e && end == len)
 		return e;
 	entry_unref(e);
@@ -404,7 +419,10 @@ void entry_unref(struct entry *e)
 		return;
 	if (e->owns_text)
 		free((char *)e->text);
-	free(e);
+	if (e->arena)
+		arena_unref(e->arena); /* e lives in it: freed with it, if last */
+	else
+		free(e);
 }
 
 static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)

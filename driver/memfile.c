@@ -87,6 +87,8 @@ static void resync(struct cursor *c, const struct entry *e)
 static int parse_array(struct memfile *mf, const char *data, size_t len, size_t pos,
 		       struct cursor *cur, struct buf *err)
 {
+	struct arena *a = mf->arena[0];
+
 	pos++; /* '[' */
 	while (pos < len && is_ws(data[pos]))
 		pos++;
@@ -111,7 +113,8 @@ static int parse_array(struct memfile *mf, const char *data, size_t len, size_t 
 				 * pass that reads it finds its end, so the array
 				 * is read in linear time however it is laid out.
 				 */
-				e = entry_read_canonical_prefix(data + pos, len - pos, &end);
+				e = entry_read_canonical_prefix(a, data + pos, len - pos,
+								&end);
 				if (e) {
 					end += pos;
 					resync(cur, e);
@@ -120,8 +123,8 @@ static int parse_array(struct memfile *mf, const char *data, size_t len, size_t 
 			if (!e) {
 				struct buf why = BUF_INIT;
 				size_t at = 0;
-				e = entry_read_value(data + pos, len - pos, &end, &why,
-						     &at);
+				e = entry_read_value(a, data + pos, len - pos, &end,
+						     &why, &at);
 				if (!e) {
 					bad(mf, err, data, pos + at, why.buf);
 					buf_release(&why);
@@ -166,6 +169,7 @@ struct lines_job {
 	int array;	    /* canonical array lines */
 	int last;	    /* the range ends with the array's last element */
 	struct cursor cur;
+	struct arena *arena; /* this thread's */
 	struct entry_set set;
 	struct buf err;
 	int ret; /* 0; -1 bad input (err says why); 1 not that layout */
@@ -226,7 +230,8 @@ static void parse_lines(struct lines_job *job)
 			continue;
 		}
 		if (job->array) {
-			e = entry_read_canonical(data + start, stop - start);
+			e = entry_read_canonical_prefix(job->arena, data + start,
+							stop - start, NULL);
 			if (!e) {
 				job->ret = 1; /* the general reader will say more */
 				break;
@@ -238,7 +243,7 @@ static void parse_lines(struct lines_job *job)
 					   "expected '{' (one JSON object per line)");
 				break;
 			}
-			e = entry_read(data + start, stop - start, &why, &at);
+			e = entry_read(job->arena, data + start, stop - start, &why, &at);
 			if (!e) {
 				lines_fail(job, start + at, why.buf);
 				break;
@@ -287,6 +292,9 @@ static int read_lines(struct memfile *mf, const char *data, size_t start, size_t
 		job[i].array = array;
 		job[i].last = i == n - 1;
 		job[i].cur = *cur;
+		if (!mf->arena[i])
+			mf->arena[i] = arena_new();
+		job[i].arena = mf->arena[i];
 		buf_init(&job[i].err, 0);
 	}
 	if (n == 2)
@@ -337,6 +345,8 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 
 	mf->format = MEMFILE_EMPTY;
 	mf->duplicates = 0;
+	if (!mf->arena[0])
+		mf->arena[0] = arena_new();
 	while (pos < len && is_ws(data[pos]))
 		pos++;
 	if (pos == len)
@@ -488,6 +498,10 @@ void memfile_drop_bytes(struct memfile *mf)
 void memfile_release(struct memfile *mf)
 {
 	entry_set_release(&mf->set);
+	for (int i = 0; i < 2; i++) {
+		arena_unref(mf->arena[i]);
+		mf->arena[i] = NULL;
+	}
 	buf_release(&mf->copy);
 	if (mf->map)
 		munmap(mf->map, mf->map_len);
