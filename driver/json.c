@@ -10,6 +10,10 @@
 
 #include "diag.h"
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
 /*
  * cJSON allocates through xmalloc, which dies on running out of memory, so
  * no caller checks cJSON's results for NULL. The hooks are installed by a
@@ -37,6 +41,8 @@ struct parser {
 	/* json_compact: the members of the objects being copied, innermost last */
 	struct member_span {
 		size_t start, end; /* in out: from the name's quote to the value's end */
+		size_t name_len;   /* the name's, at start + 1 */
+		int rank;	   /* json_key_rank_n of the name */
 	} *members;
 	size_t nmembers, alloc_members;
 };
@@ -477,19 +483,57 @@ static void put_canonical(struct buf *out, unsigned cp)
  * Copy the string at p->pos to out escaped canonically, decoding escapes
  * straight into the output (the same rules as parse_string).
  */
+/* One byte, without a call when there is room (the compactor's hot path). */
+static inline void put_ch(struct buf *out, char c)
+{
+	if (out->len + 1 < out->alloc) {
+		out->buf[out->len++] = c;
+		out->buf[out->len] = '\0';
+	} else {
+		buf_addch(out, c);
+	}
+}
+
+/*
+ * The end of the run of plain ASCII string bytes (no quote, backslash,
+ * control or non-ASCII byte) that starts at u[i]: 16 bytes at a time where
+ * the machine has SSE2, as scan.c's scanner does.
+ */
+static inline size_t plain_run(const unsigned char *u, size_t i, size_t n)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
+		/* signed: bytes >= 0x80 are negative, so below 0x20 too */
+		__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, space),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						      _mm_cmpeq_epi8(v, bslash)));
+		int mask = _mm_movemask_epi8(m);
+		if (mask)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+		i += 16;
+	}
+#endif
+	while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+		i++;
+	return i;
+}
+
 static int compact_string(struct parser *p, struct buf *out)
 {
 	const unsigned char *u = (const unsigned char *)p->text;
 	size_t i = p->pos + 1, n = p->len;
 
-	buf_addch(out, '"');
+	put_ch(out, '"');
 	for (;;) {
 		size_t start = i;
-		while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') {
-			if (u[i] < 0x80) {
-				i++;
-				continue;
-			}
+		for (;;) {
+			i = plain_run(u, i, n);
+			if (i >= n || u[i] < 0x80)
+				break;
 			size_t k = json_utf8_len(u + i, n - i);
 			if (!k)
 				return fail(p, i, "invalid UTF-8");
@@ -508,12 +552,13 @@ static int compact_string(struct parser *p, struct buf *out)
 			return -1;
 		put_canonical(out, cp);
 	}
-	buf_addch(out, '"');
+	put_ch(out, '"');
 	p->pos = i + 1;
 	return 0;
 }
 
-static void push_member(struct parser *p, size_t start, size_t end)
+static void push_member(struct parser *p, const struct buf *out, size_t start,
+			size_t name_len, size_t end)
 {
 	if (p->nmembers == p->alloc_members) {
 		p->alloc_members = p->alloc_members ? 2 * p->alloc_members : 32;
@@ -521,6 +566,8 @@ static void push_member(struct parser *p, size_t start, size_t end)
 	}
 	p->members[p->nmembers].start = start;
 	p->members[p->nmembers].end = end;
+	p->members[p->nmembers].name_len = name_len;
+	p->members[p->nmembers].rank = json_key_rank_n(out->buf + start + 1, name_len);
 	p->nmembers++;
 }
 
@@ -531,9 +578,8 @@ static int cmp_spans(const void *x, const void *y)
 {
 	const struct member_span *a = x, *b = y;
 	const char *na = member_text + a->start + 1, *nb = member_text + b->start + 1;
-	size_t la = (size_t)((const char *)memchr(na, '"', a->end - a->start) - na);
-	size_t lb = (size_t)((const char *)memchr(nb, '"', b->end - b->start) - nb);
-	int ra = json_key_rank_n(na, la), rb = json_key_rank_n(nb, lb);
+	size_t la = a->name_len, lb = b->name_len;
+	int ra = a->rank, rb = b->rank;
 	int c;
 
 	if (ra != rb)
@@ -599,10 +645,10 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 
 	if (++p->depth > JSON_MAX_DEPTH)
 		return fail(p, p->pos, "nested too deeply");
-	buf_addch(out, p->text[p->pos++]);
+	put_ch(out, p->text[p->pos++]);
 	skip_ws(p);
 	if (p->pos < p->len && p->text[p->pos] == close) {
-		buf_addch(out, close);
+		put_ch(out, close);
 		p->pos++;
 		p->depth--;
 		return 0;
@@ -618,7 +664,7 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 			skip_ws(p);
 			if (p->pos >= p->len || p->text[p->pos] != ':')
 				return fail(p, p->pos, "expected ':'");
-			buf_addch(out, ':');
+			put_ch(out, ':');
 			p->pos++;
 		}
 		size_t vstart = out->len;
@@ -637,11 +683,11 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 			p->at->id[0] = vstart;
 			p->at->id[1] = out->len - vstart;
 		}
-		if (object)
-			push_member(p, mstart, out->len);
+		if (object) /* the name is between '"' and '":' */
+			push_member(p, out, mstart, vstart - mstart - 3, out->len);
 		skip_ws(p);
 		if (p->pos < p->len && p->text[p->pos] == ',') {
-			buf_addch(out, ',');
+			put_ch(out, ',');
 			p->pos++;
 			continue;
 		}
@@ -650,7 +696,7 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 				order_members(p, out, p->members + base, p->nmembers - base,
 					      p->depth == 1);
 			p->nmembers = base;
-			buf_addch(out, close);
+			put_ch(out, close);
 			p->pos++;
 			p->depth--;
 			return 0;
