@@ -250,6 +250,104 @@ struct entry *crdt_join(const struct entry *a, const struct entry *b)
 	return entry_ref((struct entry *)w);
 }
 
+/*
+ * The join of many versions of one entity at once (copies in one file):
+ * the winner's fields with the union of every version's sets. Equal to
+ * joining them pairwise in any order (the join is associative and
+ * commutative), in time linear in the copies rather than quadratic.
+ *
+ * The sets are gathered into all and rem: from the texts (the fast common
+ * case; views NULL), or from trees of every version (views[0..n)). w is
+ * the winner's view. NULL when on the text path the tree path must do it.
+ */
+static struct entry *join_gathered(struct entity_view *w, struct strset *all,
+				   struct strset *rem)
+{
+	struct strset vis = STRSET_INIT;
+	struct entry *e;
+
+	strset_sort(all);
+	strset_sort(rem);
+	strset_minus(&vis, all, rem);
+	e = w->tree ? rebuild_sets(w, &vis, rem) : splice_sets(w, &vis, rem);
+	strset_release(&vis);
+	return e;
+}
+
+/* Add the sets of canonical entity text e to all and rem; 0 if it cannot. */
+static int gather_text(const struct entry *e, struct strset *all, struct strset *rem)
+{
+	struct scan_sets at;
+
+	return scan_entity_sets(e->text, e->text_len, &at) &&
+	       scan_split_strings(e->text, at.obs_off, at.obs_len, all) &&
+	       (!at.rem_len || scan_split_strings(e->text, at.rem_off, at.rem_len, rem));
+}
+
+static struct entry *join_many_text(struct entry *const *v, size_t n, size_t w)
+{
+	struct strset all = STRSET_INIT, rem = STRSET_INIT;
+	struct entity_view vw;
+	struct entry *e = NULL;
+	size_t i;
+
+	if (!view_text(&vw, v[w]))
+		return NULL;
+	for (i = 0; i < n && gather_text(v[i], &all, &rem); i++)
+		;
+	if (i == n)
+		e = join_gathered(&vw, &all, &rem);
+	view_release(&vw);
+	strset_release(&all);
+	strset_release(&rem);
+	return e;
+}
+
+static struct entry *join_many_trees(struct entry *const *v, size_t n, size_t w)
+{
+	struct strset all = STRSET_INIT, rem = STRSET_INIT;
+	struct entity_view *views = xcalloc(n, sizeof(*views));
+	struct entry *e;
+
+	for (size_t i = 0; i < n; i++) {
+		view_tree(&views[i], v[i]);
+		for (size_t k = 0; k < views[i].obs.nr; k++)
+			strset_add(&all, views[i].obs.v[k].p, views[i].obs.v[k].n);
+		for (size_t k = 0; k < views[i].rem.nr; k++)
+			strset_add(&rem, views[i].rem.v[k].p, views[i].rem.v[k].n);
+	}
+	e = join_gathered(&views[w], &all, &rem);
+	for (size_t i = 0; i < n; i++)
+		view_release(&views[i]);
+	free(views);
+	strset_release(&all);
+	strset_release(&rem);
+	return e;
+}
+
+struct entry *crdt_join_all(struct entry *const *v, size_t n)
+{
+	size_t w = 0, i;
+	int all_equal = 1;
+	struct entry *e;
+
+	if (n <= 2)
+		return n == 2 ? crdt_join(v[0], v[1]) : n ? entry_ref(v[0]) : NULL;
+	for (i = 1; i < n; i++) {
+		all_equal &= entry_equal(v[0], v[i]);
+		/* as a left fold of crdt_join: the earlier version wins ties */
+		if (entry_cmp_version(v[i], v[w]) > 0)
+			w = i;
+	}
+	if (all_equal)
+		return entry_ref(v[0]);
+	for (i = 0; i < n; i++)
+		if (v[i]->kind != ENTRY_ENTITY)
+			return entry_ref(v[w]);
+	e = join_many_text(v, n, w);
+	return e ? e : join_many_trees(v, n, w);
+}
+
 static int live_entity(const struct entry *e)
 {
 	return e && e->kind == ENTRY_ENTITY && !e->deleted;
@@ -297,9 +395,30 @@ void entry_set_append(struct entry_set *s, struct entry *e)
 	s->v[s->nr++] = e;
 }
 
-static int cmp_entry_keys(const void *x, const void *y)
+/* A merge sort by key (stable, unlike qsort), into tmp and back. */
+static void sort_run(struct entry **v, struct entry **tmp, size_t n)
 {
-	return entry_cmp_key(*(struct entry *const *)x, *(struct entry *const *)y);
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	sort_run(v, tmp, h);
+	sort_run(v + h, tmp, n - h);
+	if (entry_cmp_key(v[h - 1], v[h]) <= 0)
+		return;
+	while (i < h && j < n)
+		tmp[k++] = entry_cmp_key(v[j], v[i]) < 0 ? v[j++] : v[i++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	memcpy(v, tmp, k * sizeof(*v));
+}
+
+static void entry_sort_by_key(struct entry **v, size_t n)
+{
+	struct entry **tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
+
+	sort_run(v, tmp, n);
+	free(tmp);
 }
 
 size_t entry_set_normalize(struct entry_set *s)
@@ -311,22 +430,23 @@ size_t entry_set_normalize(struct entry_set *s)
 		sorted = entry_cmp_key(s->v[i - 1], s->v[i]) < 0;
 	if (sorted)
 		return 0;
-	qsort(s->v, s->nr, sizeof(*s->v), cmp_entry_keys);
-	int joined = 0; /* the last kept entry already absorbed a duplicate */
-
-	for (size_t i = 0; i < s->nr; i++) {
-		if (k && !entry_cmp_key(s->v[k - 1], s->v[i])) {
-			struct entry *j = crdt_join(s->v[k - 1], s->v[i]);
-			entry_unref(s->v[k - 1]);
-			entry_unref(s->v[i]);
-			s->v[k - 1] = j;
-			if (!joined)
-				dups++;
-			joined = 1;
-			continue;
+	/* stable, so that copies of a key keep the file's order */
+	entry_sort_by_key(s->v, s->nr);
+	for (size_t i = 0; i < s->nr;) {
+		size_t j = i + 1;
+		while (j < s->nr && !entry_cmp_key(s->v[i], s->v[j]))
+			j++;
+		if (j - i == 1) {
+			s->v[k++] = s->v[i];
+		} else {
+			/* every copy at once: linear however many there are */
+			struct entry *joined = crdt_join_all(s->v + i, j - i);
+			for (size_t m = i; m < j; m++)
+				entry_unref(s->v[m]);
+			s->v[k++] = joined;
+			dups++;
 		}
-		joined = 0;
-		s->v[k++] = s->v[i];
+		i = j;
 	}
 	s->nr = k;
 	return dups;

@@ -21,6 +21,14 @@
 struct entry *crdt_join(const struct entry *a, const struct entry *b);
 
 /*
+ * The join of the n versions v[0..n) of one key (copies of an entry in one
+ * file): equal to joining them pairwise from left to right, in time linear
+ * in n (one union of every version's observation sets, not n - 1 joins of
+ * a growing entity). NULL only when n is 0.
+ */
+struct entry *crdt_join_all(struct entry *const *v, size_t n);
+
+/*
  * The driver's rule for one key, with o, a, b the versions in base, ours and
  * theirs (any may be NULL): if a equals o the result is b; else if b equals o
  * it is a; else the join of a and b, where an absent side loses (edit beats

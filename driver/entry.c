@@ -162,13 +162,15 @@ static void key_members(const cJSON *obj, struct key_member m[KEY_NR], struct bu
 		m[i].text = v[i] ? text->buf + off[i] : NULL;
 }
 
-/* One allocation holds the entry, its key and its host. */
-static struct entry *entry_alloc(const char *key, size_t key_len, const char *host,
-				 size_t host_len)
+/* One allocation holds the entry, its key and its host: from a, or the heap. */
+static struct entry *entry_alloc(struct arena *a, const char *key, size_t key_len,
+				 const char *host, size_t host_len)
 {
-	struct entry *e = xmalloc(sizeof(*e) + key_len + host_len + 2);
+	size_t size = sizeof(struct entry) + key_len + host_len + 2;
+	struct entry *e = a ? arena_alloc(a, size) : xmalloc(size);
 
 	memset(e, 0, sizeof(*e));
+	e->arena = a ? arena_ref(a) : NULL;
 	atomic_init(&e->refs, 1);
 	memcpy(e->key, key, key_len);
 	e->key[key_len] = '\0';
@@ -220,7 +222,7 @@ struct entry *entry_from_json(cJSON *obj, struct buf *err)
 	buf_reset(&text);
 	json_write(&text, obj);
 
-	e = entry_alloc(key.buf, key.len, tmp.host ? tmp.host : "",
+	e = entry_alloc(NULL, key.buf, key.len, tmp.host ? tmp.host : "",
 			tmp.host ? strlen(tmp.host) : 0);
 	e->kind = tmp.kind;
 	e->deleted = tmp.deleted;
@@ -236,23 +238,51 @@ out:
 	return e;
 }
 
-struct entry *entry_read_canonical(const char *text, size_t len)
+/* scan_canonical, or scan_canonical_prefix when end is wanted (len then
+ * becomes the entry's length). */
+static int scan_entry_text(const char *text, size_t *len, size_t *end,
+			   struct scan_info *info, struct buf *key)
+{
+	if (!end)
+		return scan_canonical(text, *len, info, key);
+	if (!scan_canonical_prefix(text, *len, end, info, key))
+		return 0;
+	*len = *end;
+	return 1;
+}
+
+static struct entry *read_canonical(struct arena *a, const char *text, size_t len,
+				    size_t *end)
 {
 	struct scan_info info;
-	struct buf key = BUF_INIT;
+	struct buf local = BUF_INIT, *key = a ? &a->key : &local;
 	struct entry *e;
 
-	if (!scan_canonical(text, len, &info, &key))
+	buf_reset(key);
+	if (!scan_entry_text(text, &len, end, &info, key)) {
+		buf_release(&local);
 		return NULL;
-	e = entry_alloc(key.buf, key.len, info.host, info.host_len);
+	}
+	e = entry_alloc(a, key->buf, key->len, info.host, info.host_len);
 	e->kind = info.kind;
 	e->deleted = info.deleted;
 	e->stamp.instant = info.instant;
 	e->stamp.version = info.version;
 	e->text = e->raw = text;
 	e->text_len = e->raw_len = len;
-	buf_release(&key);
+	buf_release(&local);
 	return e;
+}
+
+struct entry *entry_read_canonical(const char *text, size_t len)
+{
+	return read_canonical(NULL, text, len, NULL);
+}
+
+struct entry *entry_read_canonical_prefix(struct arena *a, const char *text, size_t len,
+					  size_t *end)
+{
+	return read_canonical(a, text, len, end);
 }
 
 /*
@@ -260,35 +290,42 @@ struct entry *entry_read_canonical(const char *text, size_t len)
  * files, other tools' output): compact it, then take the fast path on the
  * result. NULL when that is not enough.
  */
-static struct entry *read_compacted(const char *text, size_t len, size_t *end)
+static struct entry *read_compacted(struct arena *a, const char *text, size_t len,
+				    size_t *end)
 {
-	struct buf c = BUF_INIT;
+	struct buf local = BUF_INIT, *cb = a ? &a->scratch : &local;
 	struct entry *e = NULL;
-	size_t obs[2];
+	struct json_compact_at at;
 	int sorted = 0;
 
-	buf_grow(&c, len < 1024 ? len : 1024);
-	if (!json_compact(text, len, end, &c, obs)) {
+	buf_reset(cb);
+	buf_grow(cb, len < 1024 ? len : 1024);
+	if (!json_compact(text, len, end, cb, &at)) {
 		/*
 		 * Other tools rarely sort observations. Sorting is right only
-		 * for an entity; anything else that had to be sorted takes the
-		 * general path instead.
+		 * for an entity: not for an entry with an "id" (rule 1 comes
+		 * first), whose members are all content. Anything else that
+		 * had to be sorted takes the general path instead.
 		 */
-		if (obs[1])
-			scan_sort_strings(&c, obs[0], obs[1], &sorted);
-		e = entry_read_canonical(c.buf, c.len);
+		struct key_member id[KEY_NR] = {{0}};
+		id[KEY_ID].text = at.id[1] ? cb->buf + at.id[0] : NULL;
+		id[KEY_ID].len = at.id[1];
+		if (at.obs[1] && key_kind(id) != ENTRY_ID)
+			scan_sort_strings(cb, at.obs[0], at.obs[1], &sorted);
+		e = read_canonical(a, cb->buf, cb->len, NULL);
 		if (e && sorted && e->kind != ENTRY_ENTITY) {
 			entry_unref(e);
 			e = NULL;
 		}
 		if (e) {
-			e->text = xmemdup0(c.buf, c.len);
-			e->owns_text = 1;
+			/* written once, where it stays: never read again */
+			e->text = a ? arena_memdup0(a, cb->buf, cb->len) : xmemdup0(cb->buf, cb->len);
+			e->owns_text = !a;
 			e->raw = text;
 			e->raw_len = *end;
 		}
 	}
-	buf_release(&c);
+	buf_release(&local);
 	return e;
 }
 
@@ -317,11 +354,11 @@ static struct entry *from_tree(cJSON *obj, const struct json_error *jerr,
 	return e;
 }
 
-struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct buf *err,
-			       size_t *err_offset)
+struct entry *entry_read_value(struct arena *a, const char *text, size_t len, size_t *end,
+			       struct buf *err, size_t *err_offset)
 {
 	struct json_error jerr;
-	struct entry *e = read_compacted(text, len, end);
+	struct entry *e = read_compacted(a, text, len, end);
 	cJSON *obj;
 
 	if (e)
@@ -330,17 +367,17 @@ struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct
 	return from_tree(obj, &jerr, text, *end, err, err_offset);
 }
 
-struct entry *entry_read(const char *text, size_t len, struct buf *err,
+struct entry *entry_read(struct arena *a, const char *text, size_t len, struct buf *err,
 			 size_t *err_offset)
 {
 	struct json_error jerr;
-	struct entry *e = entry_read_canonical(text, len);
+	struct entry *e = read_canonical(a, text, len, NULL);
 	size_t end;
 	cJSON *obj;
 
 	if (e)
 		return e;
-	e = read_compacted(text, len, &end);
+	e = read_compacted(a, text, len, &end);
 	if (e && end == len)
 		return e;
 	entry_unref(e);
@@ -382,7 +419,10 @@ void entry_unref(struct entry *e)
 		return;
 	if (e->owns_text)
 		free((char *)e->text);
-	free(e);
+	if (e->arena)
+		arena_unref(e->arena); /* e lives in it: freed with it, if last */
+	else
+		free(e);
 }
 
 static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
@@ -407,9 +447,53 @@ int entry_equal(const struct entry *a, const struct entry *b)
 	       (a->text_len == b->text_len && !memcmp(a->text, b->text, a->text_len));
 }
 
+/*
+ * The same cut from the canonical text: the "observations" member (never
+ * first: "type" and "name" sort before it) with its ',' and, in the
+ * metadata, "removed_observations" with one ',' next to it. 0 when the
+ * text does not show where they are.
+ */
+static int entity_tiebreak_cut(const struct entry *e, struct buf *out)
+{
+	static const char obs_name[] = ",\"observations\":";
+	static const char rem_name[] = "\"removed_observations\":";
+	const size_t on = sizeof(obs_name) - 1, rn = sizeof(rem_name) - 1;
+	const char *t = e->text;
+	struct scan_sets at;
+	size_t cut[2][2], ncut = 0;
+
+	if (!scan_entity_sets(t, e->text_len, &at) || at.obs_off < on ||
+	    memcmp(t + at.obs_off - on, obs_name, on))
+		return 0;
+	cut[ncut][0] = at.obs_off - on;
+	cut[ncut++][1] = at.obs_off + at.obs_len;
+	if (at.rem_len) {
+		size_t from = at.rem_off - rn, to = at.rem_off + at.rem_len;
+		if (at.rem_off < rn + 1 || memcmp(t + from, rem_name, rn))
+			return 0;
+		if (t[from - 1] == ',')
+			from--;
+		else if (t[to] == ',')
+			to++;
+		cut[ncut][0] = from;
+		cut[ncut++][1] = to;
+	}
+	size_t pos = 0;
+	for (size_t i = 0; i < ncut; i++) {
+		buf_add(out, t + pos, cut[i][0] - pos);
+		pos = cut[i][1];
+	}
+	buf_add(out, t + pos, e->text_len - pos);
+	return 1;
+}
+
 /* An entity's canonical bytes without its observation sets. */
 static void entity_tiebreak_text(const struct entry *e, struct buf *out)
 {
+	if (entity_tiebreak_cut(e, out))
+		return;
+	buf_reset(out);
+
 	cJSON *obj = entry_to_json(e);
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "_crdt_metadata");
 

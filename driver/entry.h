@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "key.h"
 #include "stamp.h"
@@ -26,7 +27,8 @@ struct entry {
 	atomic_uint refs; /* atomic: the sides of a merge are read on two threads */
 	enum entry_kind kind;
 	unsigned deleted : 1;	/* _crdt_metadata.deleted is true: a tombstone */
-	unsigned owns_text : 1; /* text was allocated for this entry */
+	unsigned owns_text : 1; /* text was malloc'd for this entry */
+	struct arena *arena;	/* the entry, and maybe its text, live here; or NULL */
 	/*
 	 * The canonical serialisation of the whole entry: text_len bytes, not
 	 * NUL-terminated (it is often borrowed from the file it was read from).
@@ -59,19 +61,30 @@ struct entry *entry_parse(const char *text, size_t len, struct buf *err);
  * text instead of copying it, so text must outlive the entry. Either way
  * raw/raw_len record text. On bad input returns NULL, appends the reason to
  * err and sets *err_offset to where in text the problem is.
+ *
+ * The readers take an arena (arena.h; NULL for the heap): the entry and
+ * any text made for it are carved from it, and the entry holds a
+ * reference to it. The arena's scratch buffers are used meanwhile.
  */
-struct entry *entry_read(const char *text, size_t len, struct buf *err,
+struct entry *entry_read(struct arena *a, const char *text, size_t len, struct buf *err,
 			 size_t *err_offset);
 
 /*
  * Read the one JSON value at the start of text (an element of an array
  * file) as entry_read does, and set *end to the offset just past it.
  */
-struct entry *entry_read_value(const char *text, size_t len, size_t *end, struct buf *err,
-			       size_t *err_offset);
+struct entry *entry_read_value(struct arena *a, const char *text, size_t len, size_t *end,
+			       struct buf *err, size_t *err_offset);
 
 /* Only the fast half of entry_read: NULL when text is not canonical. */
 struct entry *entry_read_canonical(const char *text, size_t len);
+
+/*
+ * The same for the canonical object at the start of text, followed by
+ * anything (an element of an array): *end is set to the offset past it.
+ */
+struct entry *entry_read_canonical_prefix(struct arena *a, const char *text, size_t len,
+					  size_t *end);
 
 /* A fresh tree of the entry's canonical form; caller frees with cJSON_Delete. */
 cJSON *entry_to_json(const struct entry *e);

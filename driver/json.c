@@ -10,6 +10,10 @@
 
 #include "diag.h"
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
 /*
  * cJSON allocates through xmalloc, which dies on running out of memory, so
  * no caller checks cJSON's results for NULL. The hooks are installed by a
@@ -32,7 +36,15 @@ struct parser {
 	int depth;
 	struct json_error *err;
 	struct buf scratch; /* decoded strings */
-	size_t obs[2];	    /* json_compact: where the top-level "observations" went */
+	/* json_compact: where the top-level "observations" and "id" went */
+	struct json_compact_at *at;
+	/* json_compact: the members of the objects being copied, innermost last */
+	struct member_span {
+		size_t start, end; /* in out: from the name's quote to the value's end */
+		size_t name_len;   /* the name's, at start + 1 */
+		int rank;	   /* json_key_rank_n of the name */
+	} *members;
+	size_t nmembers, alloc_members;
 };
 
 static int fail(struct parser *p, size_t at, const char *msg)
@@ -471,19 +483,57 @@ static void put_canonical(struct buf *out, unsigned cp)
  * Copy the string at p->pos to out escaped canonically, decoding escapes
  * straight into the output (the same rules as parse_string).
  */
+/* One byte, without a call when there is room (the compactor's hot path). */
+static inline void put_ch(struct buf *out, char c)
+{
+	if (out->len + 1 < out->alloc) {
+		out->buf[out->len++] = c;
+		out->buf[out->len] = '\0';
+	} else {
+		buf_addch(out, c);
+	}
+}
+
+/*
+ * The end of the run of plain ASCII string bytes (no quote, backslash,
+ * control or non-ASCII byte) that starts at u[i]: 16 bytes at a time where
+ * the machine has SSE2, as scan.c's scanner does.
+ */
+static inline size_t plain_run(const unsigned char *u, size_t i, size_t n)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
+		/* signed: bytes >= 0x80 are negative, so below 0x20 too */
+		__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, space),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						      _mm_cmpeq_epi8(v, bslash)));
+		int mask = _mm_movemask_epi8(m);
+		if (mask)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+		i += 16;
+	}
+#endif
+	while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+		i++;
+	return i;
+}
+
 static int compact_string(struct parser *p, struct buf *out)
 {
 	const unsigned char *u = (const unsigned char *)p->text;
 	size_t i = p->pos + 1, n = p->len;
 
-	buf_addch(out, '"');
+	put_ch(out, '"');
 	for (;;) {
 		size_t start = i;
-		while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') {
-			if (u[i] < 0x80) {
-				i++;
-				continue;
-			}
+		for (;;) {
+			i = plain_run(u, i, n);
+			if (i >= n || u[i] < 0x80)
+				break;
 			size_t k = json_utf8_len(u + i, n - i);
 			if (!k)
 				return fail(p, i, "invalid UTF-8");
@@ -502,54 +552,151 @@ static int compact_string(struct parser *p, struct buf *out)
 			return -1;
 		put_canonical(out, cp);
 	}
-	buf_addch(out, '"');
+	put_ch(out, '"');
 	p->pos = i + 1;
 	return 0;
+}
+
+static void push_member(struct parser *p, const struct buf *out, size_t start,
+			size_t name_len, size_t end)
+{
+	if (p->nmembers == p->alloc_members) {
+		p->alloc_members = p->alloc_members ? 2 * p->alloc_members : 32;
+		p->members = xrealloc(p->members, p->alloc_members * sizeof(*p->members));
+	}
+	p->members[p->nmembers].start = start;
+	p->members[p->nmembers].end = end;
+	p->members[p->nmembers].name_len = name_len;
+	p->members[p->nmembers].rank = json_key_rank_n(out->buf + start + 1, name_len);
+	p->nmembers++;
+}
+
+/* The canonical order of two members' names (as compacted text in out). */
+static _Thread_local const char *member_text; /* cmp_spans's: qsort has no context */
+
+static int cmp_spans(const void *x, const void *y)
+{
+	const struct member_span *a = x, *b = y;
+	const char *na = member_text + a->start + 1, *nb = member_text + b->start + 1;
+	size_t la = a->name_len, lb = b->name_len;
+	int ra = a->rank, rb = b->rank;
+	int c;
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	c = memcmp(na, nb, la < lb ? la : lb);
+	if (c)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start; /* stable */
+}
+
+/* Where a position inside a member moved to when the members were reordered. */
+static void moved(size_t *off, size_t from, size_t to, size_t len)
+{
+	if (*off >= from && *off < from + len)
+		*off = *off - from + to;
+}
+
+/*
+ * Put the members m[0..n) of the object just copied to out in canonical
+ * order, so that formatted input whose members come in another order (as
+ * other tools write them) still takes the fast path. Names with escapes
+ * are left to the general path (the fast path refuses them anyway), as are
+ * repeated names, which stay next to each other and which the fast path
+ * refuses; the general path then reports them.
+ */
+static void order_members(struct parser *p, struct buf *out, struct member_span *m,
+			  size_t n, int top)
+{
+	int sorted = 1;
+
+	member_text = out->buf;
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = cmp_spans(&m[i - 1], &m[i]) < 0;
+	if (sorted)
+		return;
+
+	size_t from = m[0].start, pos = from;
+	char *tmp = xmalloc(out->len - from); /* the members, up to the '}' */
+
+	qsort(m, n, sizeof(*m), cmp_spans);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = m[i].end - m[i].start;
+		if (i)
+			tmp[pos++ - from] = ',';
+		memcpy(tmp + (pos - from), out->buf + m[i].start, len);
+		if (top && p->at) {
+			moved(&p->at->obs[0], m[i].start, pos, len);
+			moved(&p->at->id[0], m[i].start, pos, len);
+		}
+		pos += len;
+	}
+	memcpy(out->buf + from, tmp, pos - from);
+	free(tmp);
 }
 
 static int compact_container(struct parser *p, struct buf *out, char close)
 {
 	int object = close == '}';
+	size_t base = p->nmembers;
 
 	if (++p->depth > JSON_MAX_DEPTH)
 		return fail(p, p->pos, "nested too deeply");
-	buf_addch(out, p->text[p->pos++]);
+	put_ch(out, p->text[p->pos++]);
 	skip_ws(p);
 	if (p->pos < p->len && p->text[p->pos] == close) {
-		buf_addch(out, close);
+		put_ch(out, close);
 		p->pos++;
 		p->depth--;
 		return 0;
 	}
 	for (;;) {
+		size_t mstart = out->len;
 		skip_ws(p);
 		if (object) {
+			mstart = out->len;
 			if (p->pos >= p->len || p->text[p->pos] != '"' ||
 			    compact_string(p, out))
 				return fail(p, p->pos, "expected a member name");
 			skip_ws(p);
 			if (p->pos >= p->len || p->text[p->pos] != ':')
 				return fail(p, p->pos, "expected ':'");
-			buf_addch(out, ':');
+			put_ch(out, ':');
 			p->pos++;
 		}
 		size_t vstart = out->len;
-		int is_obs = object && p->depth == 1 && vstart >= 15 &&
-			     !memcmp(out->buf + vstart - 15, "\"observations\":", 15);
+		int top = object && p->depth == 1 && p->at;
+		int is_obs = top && vstart - mstart == 15 &&
+			     !memcmp(out->buf + mstart, "\"observations\":", 15);
+		int is_id = top && vstart - mstart == 5 &&
+			    !memcmp(out->buf + mstart, "\"id\":", 5);
 		if (compact_value(p, out))
 			return -1;
 		if (is_obs) {
-			p->obs[0] = vstart;
-			p->obs[1] = out->len - vstart;
+			p->at->obs[0] = vstart;
+			p->at->obs[1] = out->len - vstart;
 		}
+		if (is_id) {
+			p->at->id[0] = vstart;
+			p->at->id[1] = out->len - vstart;
+		}
+		if (object) /* the name is between '"' and '":' */
+			push_member(p, out, mstart, vstart - mstart - 3, out->len);
 		skip_ws(p);
 		if (p->pos < p->len && p->text[p->pos] == ',') {
-			buf_addch(out, ',');
+			put_ch(out, ',');
 			p->pos++;
 			continue;
 		}
 		if (p->pos < p->len && p->text[p->pos] == close) {
-			buf_addch(out, close);
+			if (object)
+				order_members(p, out, p->members + base, p->nmembers - base,
+					      p->depth == 1);
+			p->nmembers = base;
+			put_ch(out, close);
 			p->pos++;
 			p->depth--;
 			return 0;
@@ -591,22 +738,21 @@ static int compact_value(struct parser *p, struct buf *out)
 }
 
 int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
-		 size_t observations[2])
+		 struct json_compact_at *at)
 {
-	struct parser p = {.text = text, .len = len, .scratch = BUF_INIT};
+	struct parser p = {.text = text, .len = len, .scratch = BUF_INIT, .at = at};
 	size_t start = out->len;
 	int ret;
 
+	if (at)
+		memset(at, 0, sizeof(*at));
 	ret = compact_value(&p, out);
 	buf_release(&p.scratch);
+	free(p.members);
 	if (ret)
 		buf_setlen(out, start);
 	else
 		*end = p.pos;
-	if (observations) {
-		observations[0] = p.obs[0];
-		observations[1] = p.obs[1];
-	}
 	return ret;
 }
 

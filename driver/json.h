@@ -55,17 +55,25 @@ cJSON *json_parse(const char *text, size_t len, struct json_error *err);
 cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 			 struct json_error *err);
 
+/* Where json_compact put two top-level members' values: offset and length
+ * in out, {0, 0} if absent. */
+struct json_compact_at {
+	size_t obs[2]; /* "observations" */
+	size_t id[2];  /* "id" */
+};
+
 /*
- * Append the value at text[0..len) to out without white space and with
- * strings escaped canonically (member order and arrays as they are), and
- * set *end to the offset just past it. When observations is not NULL it
- * gets the offset and length in out of the value of a top-level
- * "observations" member ({0, 0} if none), so an entity's set can be sorted
- * without another pass. Returns -1, leaving out as it was, on anything
- * json_parse would reject; json_parse then says why.
+ * Append the value at text[0..len) to out without white space, with
+ * strings escaped canonically and object members in canonical order
+ * (json_key_rank; arrays as they are), and set *end to the offset just
+ * past it. When at is not NULL it says where the top-level "observations"
+ * and "id" went, so an entity's set can be sorted without another pass.
+ * Returns -1, leaving out as it was, on anything json_parse would reject;
+ * json_parse then says why. (Repeated member names are not reported here:
+ * the result then is not canonical, and the fast path refuses it.)
  */
 int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
-		 size_t observations[2]);
+		 struct json_compact_at *at);
 
 /*
  * Where a member name sorts in canonical objects: the MCP fields in the

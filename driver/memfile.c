@@ -25,6 +25,8 @@
 #define MAP_POPULATE 0
 #endif
 
+#define SPLIT_AT (4u << 20) /* read files above 4 MiB in two halves */
+
 static int is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -84,70 +86,179 @@ static void resync(struct cursor *c, const struct entry *e)
 		c->j++;
 }
 
+/*
+ * Reading the elements of an array, whatever its layout, in one pass: each
+ * element's reader finds its end. A large array is read in two halves at
+ * once: the second from a guessed element start near the middle (a '{'
+ * after a ','), on another thread. The guess holds when the first half's
+ * reader arrives at exactly that position between elements; otherwise
+ * (the guess was inside an element) the first reader just goes on to the
+ * end and the second half's work is dropped. Either way the result is
+ * what one reader would have read.
+ */
+struct array_job {
+	const char *data; /* the whole file, for positions in messages */
+	size_t len;
+	size_t start; /* where the first element starts (white space skipped) */
+	size_t stop;  /* stop when the next element would start here; or -1 */
+	struct cursor cur;
+	struct arena *arena;
+	struct entry_set set;
+	struct buf err;
+	size_t end; /* where it stopped */
+	int ret;    /* -1 bad input (err says why); 0 read to the end; 1 stopped */
+};
+
+static void array_fail(struct array_job *job, size_t offset, const char *msg)
+{
+	add_position(&job->err, job->data, offset);
+	buf_addstr(&job->err, msg);
+	job->ret = -1;
+}
+
+static void parse_elements(struct array_job *job)
+{
+	const char *data = job->data;
+	size_t pos = job->start, len = job->len;
+	struct cursor *cur = &job->cur;
+	struct buf why = BUF_INIT;
+
+	job->ret = 0;
+	for (;;) {
+		const struct entry *c = candidate(cur);
+		struct entry *e = NULL;
+		size_t end;
+
+		while (pos < len && is_ws(data[pos]))
+			pos++;
+		if (pos == job->stop) {
+			job->ret = 1;
+			break;
+		}
+		if (c && c->raw_len <= len - pos && !memcmp(data + pos, c->raw, c->raw_len)) {
+			e = entry_ref((struct entry *)c);
+			cur->j++;
+			end = pos + c->raw_len;
+		} else if (pos < len && data[pos] == '{') {
+			/* a canonical element, wherever it ends */
+			e = entry_read_canonical_prefix(job->arena, data + pos, len - pos, &end);
+			if (e) {
+				end += pos;
+				resync(cur, e);
+			}
+		}
+		if (!e) {
+			size_t at = 0;
+			buf_reset(&why);
+			e = entry_read_value(job->arena, data + pos, len - pos, &end, &why, &at);
+			if (!e) {
+				array_fail(job, pos + at, why.buf);
+				break;
+			}
+			resync(cur, e);
+			end += pos;
+		}
+		entry_set_append(&job->set, e);
+		pos = end;
+		while (pos < len && is_ws(data[pos]))
+			pos++;
+		if (pos < len && data[pos] == ',') {
+			pos++;
+			continue;
+		}
+		if (pos < len && data[pos] == ']') {
+			pos++;
+			break;
+		}
+		array_fail(job, pos, pos < len ? "expected ',' or ']'" : "unterminated array");
+		break;
+	}
+	job->end = pos;
+	buf_release(&why);
+}
+
+static void *parse_elements_thread(void *job)
+{
+	parse_elements(job);
+	return NULL;
+}
+
+/* A guess at an element's start near the middle of data[from..to): -1 if none. */
+static size_t guess_element(const char *data, size_t from, size_t to)
+{
+	for (size_t i = from + (to - from) / 2; i < to; i++) {
+		const char *q = memchr(data + i, '{', to - i);
+		if (!q)
+			break;
+		i = (size_t)(q - data);
+		size_t k = i;
+		while (k > from && is_ws(data[k - 1]))
+			k--;
+		if (k > from && data[k - 1] == ',')
+			return i;
+	}
+	return (size_t)-1;
+}
+
 static int parse_array(struct memfile *mf, const char *data, size_t len, size_t pos,
 		       struct cursor *cur, struct buf *err)
 {
+	struct array_job job[2];
+	size_t mid = (size_t)-1;
+	int n = 1, threaded = 0, ret;
+	pthread_t thread;
+
 	pos++; /* '[' */
 	while (pos < len && is_ws(data[pos]))
 		pos++;
 	if (pos < len && data[pos] == ']') {
 		pos++;
-	} else {
-		for (;;) {
-			const struct entry *c = candidate(cur);
-			struct entry *e = NULL;
-			size_t end;
-
-			while (pos < len && is_ws(data[pos]))
-				pos++;
-			if (c && c->raw_len <= len - pos &&
-			    !memcmp(data + pos, c->raw, c->raw_len)) {
-				e = entry_ref((struct entry *)c);
-				cur->j++;
-				end = pos + c->raw_len;
-			} else {
-				/* Canonical layout: one element per line, then ',' */
-				const char *nl = memchr(data + pos, '\n', len - pos);
-				end = nl ? (size_t)(nl - data) : len;
-				while (end > pos && is_ws(data[end - 1]))
-					end--;
-				if (end > pos && data[end - 1] == ',')
-					end--;
-				if (end > pos && data[pos] == '{')
-					e = entry_read_canonical(data + pos, end - pos);
-				if (e)
-					resync(cur, e);
-			}
-			if (!e) {
-				struct buf why = BUF_INIT;
-				size_t at = 0;
-				e = entry_read_value(data + pos, len - pos, &end, &why,
-						     &at);
-				if (!e) {
-					bad(mf, err, data, pos + at, why.buf);
-					buf_release(&why);
-					return -1;
-				}
-				resync(cur, e);
-				end += pos;
-			}
-			entry_set_append(&mf->set, e);
-			pos = end;
-			while (pos < len && is_ws(data[pos]))
-				pos++;
-			if (pos < len && data[pos] == ',') {
-				pos++;
-				continue;
-			}
-			if (pos < len && data[pos] == ']') {
-				pos++;
-				break;
-			}
-			return bad(mf, err, data, pos,
-				   pos < len ? "expected ',' or ']'"
-					     : "unterminated array");
-		}
+		goto after;
 	}
+	if (len - pos > SPLIT_AT && (mid = guess_element(data, pos, len)) != (size_t)-1)
+		n = 2;
+	for (int i = 0; i < n; i++) {
+		memset(&job[i], 0, sizeof(job[i]));
+		job[i].data = data;
+		job[i].len = len;
+		job[i].start = i ? mid : pos;
+		job[i].stop = i ? (size_t)-1 : mid;
+		job[i].cur = *cur;
+		if (!mf->arena[i])
+			mf->arena[i] = arena_new();
+		job[i].arena = mf->arena[i];
+		buf_init(&job[i].err, 0);
+	}
+	if (n == 2)
+		threaded = !pthread_create(&thread, NULL, parse_elements_thread, &job[1]);
+	parse_elements(&job[0]);
+	if (n == 2) {
+		if (threaded)
+			pthread_join(thread, NULL);
+		else if (job[0].ret == 1)
+			parse_elements(&job[1]);
+	}
+	/* The second half counts only when the first arrived at its start. */
+	int used = job[0].ret == 1 ? 2 : 1;
+	ret = 0;
+	for (int i = 0; i < used && !ret; i++)
+		if (job[i].ret == -1) {
+			buf_addbuf(err, &job[i].err);
+			ret = -1;
+		}
+	for (int i = 0; i < n; i++) {
+		if (!ret && i < used)
+			for (size_t k = 0; k < job[i].set.nr; k++)
+				entry_set_append(&mf->set, entry_ref(job[i].set.v[k]));
+		entry_set_release(&job[i].set);
+		buf_release(&job[i].err);
+	}
+	pos = job[used - 1].end;
+	if (ret) {
+		entry_set_release(&mf->set);
+		return -1;
+	}
+after:
 	while (pos < len && is_ws(data[pos]))
 		pos++;
 	if (pos < len)
@@ -167,6 +278,7 @@ struct lines_job {
 	int array;	    /* canonical array lines */
 	int last;	    /* the range ends with the array's last element */
 	struct cursor cur;
+	struct arena *arena; /* this thread's */
 	struct entry_set set;
 	struct buf err;
 	int ret; /* 0; -1 bad input (err says why); 1 not that layout */
@@ -227,7 +339,8 @@ static void parse_lines(struct lines_job *job)
 			continue;
 		}
 		if (job->array) {
-			e = entry_read_canonical(data + start, stop - start);
+			e = entry_read_canonical_prefix(job->arena, data + start,
+							stop - start, NULL);
 			if (!e) {
 				job->ret = 1; /* the general reader will say more */
 				break;
@@ -239,7 +352,7 @@ static void parse_lines(struct lines_job *job)
 					   "expected '{' (one JSON object per line)");
 				break;
 			}
-			e = entry_read(data + start, stop - start, &why, &at);
+			e = entry_read(job->arena, data + start, stop - start, &why, &at);
 			if (!e) {
 				lines_fail(job, start + at, why.buf);
 				break;
@@ -257,7 +370,6 @@ static void *parse_lines_thread(void *job)
 	return NULL;
 }
 
-#define SPLIT_AT (4u << 20) /* read files above 4 MiB in two halves */
 
 /*
  * Read data[start..stop) as lines into mf->set, in two halves when large.
@@ -288,6 +400,9 @@ static int read_lines(struct memfile *mf, const char *data, size_t start, size_t
 		job[i].array = array;
 		job[i].last = i == n - 1;
 		job[i].cur = *cur;
+		if (!mf->arena[i])
+			mf->arena[i] = arena_new();
+		job[i].arena = mf->arena[i];
 		buf_init(&job[i].err, 0);
 	}
 	if (n == 2)
@@ -338,6 +453,8 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 
 	mf->format = MEMFILE_EMPTY;
 	mf->duplicates = 0;
+	if (!mf->arena[0])
+		mf->arena[0] = arena_new();
 	while (pos < len && is_ws(data[pos]))
 		pos++;
 	if (pos == len)
@@ -489,6 +606,10 @@ void memfile_drop_bytes(struct memfile *mf)
 void memfile_release(struct memfile *mf)
 {
 	entry_set_release(&mf->set);
+	for (int i = 0; i < 2; i++) {
+		arena_unref(mf->arena[i]);
+		mf->arena[i] = NULL;
+	}
 	buf_release(&mf->copy);
 	if (mf->map)
 		munmap(mf->map, mf->map_len);

@@ -27,10 +27,17 @@ struct memfile {
 	struct buf copy; /* holds the bytes when they are not mapped */
 	void *map;	 /* the file mapped read-only, or NULL */
 	size_t map_len;
+	/*
+	 * Where the entries read from the file live (arena.h): one per
+	 * reading thread. The memfile holds a reference to each, as every
+	 * entry does, so entries may outlive it.
+	 */
+	struct arena *arena[2];
 };
 #define MEMFILE_INIT                                                                     \
 	{                                                                                \
-		ENTRY_SET_INIT, MEMFILE_EMPTY, 0, NULL, 0, BUF_INIT, NULL, 0             \
+		ENTRY_SET_INIT, MEMFILE_EMPTY, 0, NULL, 0, BUF_INIT, NULL, 0,            \
+			{NULL, NULL}                                                     \
 	}
 
 /*

@@ -470,7 +470,12 @@ static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
 #undef FIELD
 }
 
-int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf *key)
+/*
+ * The fast path's one walk: the object at p[0], which must fill p[0..len)
+ * unless end is given; then it may stop anywhere and *end says where.
+ */
+static int scan_entry(const char *p, size_t len, size_t *end, struct scan_info *info,
+		      struct buf *key)
 {
 	struct field meta[NR_META], top[NR_TOP];
 
@@ -478,7 +483,11 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf
 	struct scanner s = {p, len, 0, 0, 0};
 	size_t n;
 
-	if (!len || p[0] != '{' || !scan_object(&s, top, NR_TOP) || s.pos != len)
+	if (!len || p[0] != '{' || !scan_object(&s, top, NR_TOP))
+		return 0;
+	if (end)
+		len = *end = s.pos;
+	else if (s.pos != len)
 		return 0;
 	memset(info, 0, sizeof(*info));
 	info->instant = STAMP_NONE;
@@ -517,6 +526,17 @@ int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf
 	}
 	key_write(key, info->kind, km, p, body);
 	return 1;
+}
+
+int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf *key)
+{
+	return scan_entry(p, len, NULL, info, key);
+}
+
+int scan_canonical_prefix(const char *p, size_t len, size_t *end, struct scan_info *info,
+			  struct buf *key)
+{
+	return scan_entry(p, len, end, info, key);
 }
 
 int scan_split_strings(const char *text, size_t off, size_t len, struct strset *out)

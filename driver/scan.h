@@ -37,6 +37,15 @@ struct scan_info {
 int scan_canonical(const char *text, size_t len, struct scan_info *info, struct buf *key);
 
 /*
+ * The same for the canonical object at the start of text (an element of
+ * an array, whatever follows it): *end is set to the offset just past it.
+ * One pass, so reading an array costs time linear in its size however its
+ * elements are laid out.
+ */
+int scan_canonical_prefix(const char *text, size_t len, size_t *end,
+			  struct scan_info *info, struct buf *key);
+
+/*
  * Sort and deduplicate the array of plain strings (no escapes) at
  * text[off..off+len), in place. Returns 1 when it is now in order (*changed
  * says whether anything moved), 0 when it is not such an array (text

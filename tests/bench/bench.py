@@ -10,7 +10,10 @@ reference). Settings come from the environment or from arguments
   BENCH_RUNS     measured runs per tool        default 5 (driver: 3 at >=1M;
                  references: 3 at >=100k (jq: 1), 1 at >=1M)
   BENCH_REF_RUNS measured runs per reference   overrides the caps above
-  BENCH_SHAPES   "jsonl array pretty"          default all three
+  BENCH_SHAPES   "jsonl array pretty seed idpretty oneline dups distinct"
+                 default all (gen.py describes them)
+  BENCH_DUP_SIZES copies of one entity for the dups and distinct shapes
+                 default "5000 50000" (instead of BENCH_SIZES)
   BENCH_RATES    "typical heavy"               (10% and 50% changed per side)
   BENCH_TOOLS    "driver seed-py jq git-union cat cjson"   default all present
   BENCH_SEED     generator seed                default 1
@@ -51,6 +54,8 @@ RESULTS = os.path.join(DATA, "results.md")
 ALL_TOOLS = ["driver", "seed-py", "jq", "git-union", "cat", "cjson"]
 REFS = ALL_TOOLS[1:]
 SHAPE_EXT = gen.SHAPE_FILES
+ALL_SHAPES = ["jsonl", "array", "pretty", "seed", "idpretty", "oneline", "dups", "distinct"]
+PRETTY_SHAPES = ("pretty", "seed", "idpretty")  # json.dumps(indent=2) arrays
 JQ_FILTER = "group_by(.name) | map(max_by(._crdt_metadata.timestamp))"
 MIB = 1024.0 * 1024.0
 
@@ -66,7 +71,7 @@ def settings(argv):
     env = dict(os.environ)
     names = {"sizes": "BENCH_SIZES", "runs": "BENCH_RUNS", "ref-runs": "BENCH_REF_RUNS",
              "shapes": "BENCH_SHAPES", "rates": "BENCH_RATES", "tools": "BENCH_TOOLS",
-             "seed": "BENCH_SEED", "timeout": "BENCH_TIMEOUT"}
+             "seed": "BENCH_SEED", "timeout": "BENCH_TIMEOUT", "dup-sizes": "BENCH_DUP_SIZES"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -115,14 +120,18 @@ def settings(argv):
         sys.exit("bench: BENCH_SIZES must be positive")
     s["runs"] = number("BENCH_RUNS", 5)
     s["ref_runs"] = number("BENCH_REF_RUNS", None)
-    s["shapes"] = words("BENCH_SHAPES", "jsonl array pretty")
+    s["shapes"] = words("BENCH_SHAPES", " ".join(ALL_SHAPES))
+    try:
+        s["dup_sizes"] = sorted(set(int(x.replace("_", "")) for x in words("BENCH_DUP_SIZES", "5000 50000")))
+    except ValueError:
+        sys.exit("bench: BENCH_DUP_SIZES must be whole numbers")
     s["rates"] = words("BENCH_RATES", "typical heavy")
     s["tools"] = words("BENCH_TOOLS", " ".join(ALL_TOOLS))
     s["seed"] = env.get("BENCH_SEED", "1").strip() or "1"
     s["timeout"] = number("BENCH_TIMEOUT", 900.0, float)
     for x in s["shapes"]:
         if x not in SHAPE_EXT:
-            sys.exit("bench: unknown shape %r (jsonl, array, pretty)" % x)
+            sys.exit("bench: unknown shape %r (%s)" % (x, " ".join(ALL_SHAPES)))
     for x in s["rates"]:
         if x not in gen.RATES:
             sys.exit("bench: unknown rate %r (typical, heavy)" % x)
@@ -259,7 +268,7 @@ def command(tool, case, s, tools_path):
         return ([s["python"], os.path.join(HERE, "seed_merge.py"), case.ours, case.theirs, out],
                 devnull, out, None)
     if tool == "jq":
-        f = JQ_FILTER if case.shape == "jsonl" else "add | " + JQ_FILTER
+        f = JQ_FILTER if case.ours.endswith(".jsonl") else "add | " + JQ_FILTER
         return ([tools_path["jq"], "-c", "-s", f, case.ours, case.theirs], out, out, None)
     if tool == "git-union":
         return ([tools_path["git"], "merge-file", "-p", "--union", case.ours, case.base, case.theirs],
@@ -414,7 +423,7 @@ def targets(results, sizes_run):
             "%.2f ms, %s MiB" % (d.median * 1000, fmt_mib(d.rss_kib)))
 
     big = [d for d in drivers if d.case.n == 100000 and
-           (d.case.shape in tool_written or d.case.rate == "typical")]
+           (d.case.shape in tool_written or (d.case.shape == "pretty" and d.case.rate == "typical"))]
     if not big:
         skip("100,000 entries: speed and memory targets", "size 100000 not run")
     for d in big:
@@ -434,6 +443,31 @@ def targets(results, sizes_run):
                 add(d.median <= 10 * rc.median, desc, "%.1fx of cat (driver %s s, cat %s s)" % (
                     d.median / rc.median, fmt_s(d.median), fmt_s(rc.median)))
         memory(d, "100,000 %s: peak RSS <= 1.5x the three inputs" % tag(d))
+
+    # Issue 9: the shapes other tools write.
+    def within(d, other_shape, factor, desc):
+        o = idx.get((d.case.n, other_shape, d.case.rate, "driver"))
+        if o is None:
+            skip(desc, "%s not measured" % other_shape)
+            return
+        x = d.median / o.median if o.median > 0 else float("inf")
+        add(x <= factor, desc, "%.2fx (driver %s s, %s %s s)" % (x, fmt_s(d.median), other_shape,
+                                                                fmt_s(o.median)))
+
+    for d in drivers:
+        shape, rate, n = d.case.shape, d.case.rate, d.case.n
+        if n == 100000 and shape in ("seed", "idpretty") and rate == "typical":
+            speed(d, "seed-py", 8, "100,000 %s: >= 8x faster than the seed merge" % tag(d))
+            memory(d, "100,000 %s: peak RSS <= 1.5x the three inputs" % tag(d))
+        if n == 100000 and shape in PRETTY_SHAPES and rate == "heavy":
+            speed(d, "seed-py", 5, "100,000 %s: pretty arrays, heavy rate, >= 5x faster than the seed merge"
+                  % tag(d))
+        if shape == "oneline" and n >= 10000:
+            within(d, "array", 2, "{:,} {}: a one-line array within 2x of the same entries one per line"
+                   .format(n, tag(d)))
+        if shape == "dups":
+            within(d, "distinct", 2, "{:,} {}: copies of one entity within 2x of as many different entities"
+                   .format(n, tag(d)))
 
     huge = [d for d in drivers if d.case.n == 1000000]
     if not huge:
@@ -554,11 +588,19 @@ def main(argv):
     joins = []  # (n, rate, shape, ok, message)
     failed_runs = []
     t_start = time.time()
+    # The dups and distinct shapes count copies of one entity, at sizes of their own.
+    plan_sizes = {}
     for n in s["sizes"]:
+        plan_sizes.setdefault(n, []).extend(x for x in s["shapes"] if x not in gen.DUP_SHAPES)
+    for n in s["dup_sizes"]:
+        plan_sizes.setdefault(n, []).extend(x for x in s["shapes"] if x in gen.DUP_SHAPES)
+    for n in sorted(plan_sizes):
+        if not plan_sizes[n]:
+            continue
         for rate in s["rates"]:
             folder = os.path.join(DATA, "n%d-%s" % (n, rate))
             t0 = time.time()
-            need = s["shapes"]
+            need = plan_sizes[n]
             if not gen.up_to_date(folder, n, rate, s["seed"], need):
                 note("generating %s entries, %s rate ..." % ("{:,}".format(n), rate))
                 rc = gen.main(["--n", str(n), "--rate", rate, "--seed", s["seed"],
@@ -566,7 +608,7 @@ def main(argv):
                 if rc:
                     sys.exit("bench: generator failed")
                 note("  generated in %.1f s" % (time.time() - t0))
-            for shape in s["shapes"]:
+            for shape in need:
                 case = Case(n, rate, shape, folder)
                 label = "%s %s %s" % ("{:,}".format(n), shape, rate)
                 note("%s (inputs %s):" % (label, fmt_size(case.input_bytes)))
@@ -644,8 +686,10 @@ def main(argv):
     out.append("## Targets")
     out.append("")
     out.append("Judged on the driver's rows: the tool-written shapes (jsonl, array) at the typical "
-               "rate, the heavy rate for the tool-written shapes, pretty-printed arrays at the "
-               "typical rate, and every 1M row; other rows are shown, not judged.")
+               "rate, the heavy rate for the tool-written shapes, pretty-printed arrays (pretty, seed, "
+               "idpretty) at both rates, one-line arrays against the same entries one per line, "
+               "copies of one entity against as many different entities, and every 1M row; "
+               "other rows are shown, not judged.")
     out.append("")
     tgt = targets(results, s["sizes"]) if have_driver else []
     hook_report = []

@@ -16,6 +16,23 @@ Shapes written, from the same logical data:
   pretty  a JSON array as other tools write it: json.dumps(indent=2), ASCII
           escapes, observations in the order they were written (unsorted)
 
+Shapes from the same data as other tools and the seeds' system write them:
+  seed      {"id","content","_crdt_metadata"} entries (the earlier tool's own
+            format, the content made of the entity's observations) as a
+            json.dumps(indent=2) array; timestamps with microseconds
+  idpretty  entities that carry an "id" as well ({"id","type","name",
+            "entityType","observations","_crdt_metadata"}, "id" first, so
+            the members are not in canonical order), json.dumps(indent=2)
+  oneline   the entities as one line: json.dumps(list) with its default ", "
+            and ": " separators, ASCII escapes, unsorted observations
+
+And a scenario of its own, where N counts copies (bench.py runs it at
+BENCH_DUP_SIZES): one entity repeated in one file (the memory server can
+write a name twice), each copy with its own observation and stamp; each side
+rewrites RATE of the copies and adds 5% more.
+  dups      N copies of one entity, JSON lines in the order written
+  distinct  the same lines with N different names: the yardstick for dups
+
 Usage: gen.py --n N --rate typical|heavy --seed S --out DIR [--shapes "jsonl array pretty"]
 Writes DIR/{base,ours,theirs}.{jsonl,json,pretty.json} and DIR/.stamp.
 Python 3 standard library only.
@@ -28,12 +45,16 @@ import os
 import random
 import sys
 
-GEN_VERSION = "4"  # bump when the output changes, so cached data is regenerated
+GEN_VERSION = "5"  # bump when the output changes, so cached data is regenerated
 
 RATES = {"typical": 0.10, "heavy": 0.50}
 BOTH_SHARE = 0.30  # of the entries a side changes, the share changed on both sides
 ADD_RATE = 0.05  # new entries per side, as a share of N
-SHAPE_FILES = {"jsonl": ".jsonl", "array": ".json", "pretty": ".pretty.json"}
+SHAPE_FILES = {"jsonl": ".jsonl", "array": ".json", "pretty": ".pretty.json",
+               "seed": ".seed.json", "idpretty": ".idpretty.json",
+               "oneline": ".oneline.json", "dups": ".dups.jsonl",
+               "distinct": ".distinct.jsonl"}
+DUP_SHAPES = ("dups", "distinct")
 
 HOST_OURS = "laptop"
 HOST_THEIRS = "desktop"
@@ -62,6 +83,15 @@ BASE_SPAN_MS = 272 * 86400000  # base stamps until the end of September 2026
 ADD_START_MS = 1790812800000  # 2026-10-01T00:00:00.000Z
 ADD_SPAN_MS = 50 * 86400000
 CHANGE_MAX_MS = 50 * 86400000  # a change is 1 ms .. 50 days after its base stamp
+
+
+def fmt_ts_us(ms):
+    """With microseconds, as Python's isoformat() writes them.
+    (The seeds wrote them naive, without an offset; the reader does not
+    accept that yet, so they carry a Z.)"""
+    sec, frac = divmod(ms, 1000)
+    dt = datetime.datetime.fromtimestamp(sec, tz=datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + ".%03d%03dZ" % (frac, (ms * 7) % 1000)
 
 
 def fmt_ts(ms):
@@ -116,6 +146,23 @@ class Entity:
                 "unique_id": self.uid,
             },
         }
+
+    def as_seed(self):
+        return {
+            "id": self.name,
+            "content": "; ".join(self.obs),
+            "_crdt_metadata": {
+                "host": self.host,
+                "timestamp": fmt_ts_us(self.ts),
+                "version": self.version,
+                "unique_id": self.uid,
+            },
+        }
+
+    def as_idpretty(self):
+        d = {"id": self.name}
+        d.update(self.as_dict(False))
+        return d
 
     def line(self):
         return json.dumps(self.as_dict(True), ensure_ascii=False,
@@ -217,6 +264,64 @@ def generate(n, rate_name, seed):
     return base, side(ours), side(theirs)
 
 
+def generate_dups(n, rate_name, seed):
+    """N copies of one entity per file (see the module's docstring); the
+    same entries under N different names for the "distinct" shape."""
+    rate = RATES[rate_name]
+    rng = random.Random("crdtmem-bench-dups/%s/%d/%s" % (seed, n, rate_name))
+    g = Gen(rng)
+    base = [Entity(i, "person", [g.observation()], rng.choice(BASE_HOSTS),
+                   BASE_START_MS + rng.randrange(BASE_SPAN_MS), 1, g.uid())
+            for i in range(n)]
+    per_side = int(round(n * rate))
+    both = int(round(per_side * BOTH_SHARE))
+    only = per_side - both
+    picked = rng.sample(range(n), both + 2 * only)
+    adds = int(round(n * ADD_RATE))
+
+    def side(idx, host, first):
+        out = list(base)
+        for i in idx:
+            e = base[i]
+            out[i] = Entity(i, e.etype, [g.observation()], host,
+                            e.ts + rng.randint(1, CHANGE_MAX_MS), e.version + 1, g.uid())
+        for k in range(adds):
+            out.append(Entity(first + k, "person", [g.observation()], host,
+                              ADD_START_MS + rng.randrange(ADD_SPAN_MS), 1, g.uid()))
+        return out
+
+    ours = side(picked[:both] + picked[both:both + only], HOST_OURS, n)
+    theirs = side(picked[:both] + picked[both + only:], HOST_THEIRS, n + adds)
+    return base, ours, theirs
+
+
+def write_dups(entities, prefix, shapes):
+    width = len(str(len(entities) * 2))
+    for shape in shapes:
+        with open(prefix + SHAPE_FILES[shape], "w", encoding="utf-8", newline="") as f:
+            for e in entities:
+                num = e.name
+                e.name = "entity-solo" if shape == "dups" else "entity-%0*d" % (width, num)
+                f.write(e.line())
+                f.write("\n")
+                e.name = num
+
+
+def pretty_array(f, dicts_of, entities):
+    """A json.dumps(indent=2) array, chunked so that 1M entries do not need
+    one huge string."""
+    f.write("[\n")
+    chunk = 2000
+    for start in range(0, len(entities), chunk):
+        text = json.dumps([dicts_of(e) for e in entities[start:start + chunk]], indent=2)
+        # Drop this chunk's own "[\n" and "\n]"; json.dumps already
+        # indents the elements by two spaces.
+        if start:
+            f.write(",\n")
+        f.write(text[2:-2])
+    f.write("\n]\n")
+
+
 def write_shapes(entities, prefix, shapes):
     lines = None
     if "jsonl" in shapes or "array" in shapes:
@@ -232,6 +337,22 @@ def write_shapes(entities, prefix, shapes):
             f.write(",\n".join(lines))
             f.write("\n]\n")
     lines = None
+    if "seed" in shapes:
+        with open(prefix + SHAPE_FILES["seed"], "w", encoding="utf-8", newline="") as f:
+            pretty_array(f, Entity.as_seed, entities)
+    if "idpretty" in shapes:
+        with open(prefix + SHAPE_FILES["idpretty"], "w", encoding="utf-8", newline="") as f:
+            pretty_array(f, Entity.as_idpretty, entities)
+    if "oneline" in shapes:
+        with open(prefix + SHAPE_FILES["oneline"], "w", encoding="utf-8", newline="") as f:
+            f.write("[")
+            chunk = 2000
+            for start in range(0, len(entities), chunk):
+                text = json.dumps([e.as_dict(False) for e in entities[start:start + chunk]])
+                if start:
+                    f.write(", ")
+                f.write(text[1:-1])
+            f.write("]")
     if "pretty" in shapes:
         with open(prefix + SHAPE_FILES["pretty"], "w", encoding="utf-8", newline="") as f:
             # Chunked so that 1M entries do not need one huge string.
@@ -327,9 +448,17 @@ def main(argv):
     for p in data_files(a.out, [s for s in SHAPE_FILES if s not in keep]):
         if os.path.exists(p):
             os.unlink(p)
-    base, ours, theirs = generate(a.n, a.rate, a.seed)
-    for name, ents in (("base", base), ("ours", ours), ("theirs", theirs)):
-        write_shapes(ents, os.path.join(a.out, name), missing)
+    main_shapes = [s for s in missing if s not in DUP_SHAPES]
+    dup_shapes = [s for s in missing if s in DUP_SHAPES]
+    if main_shapes:
+        base, ours, theirs = generate(a.n, a.rate, a.seed)
+        for name, ents in (("base", base), ("ours", ours), ("theirs", theirs)):
+            write_shapes(ents, os.path.join(a.out, name), main_shapes)
+        base = ours = theirs = None
+    if dup_shapes:
+        base, ours, theirs = generate_dups(a.n, a.rate, a.seed)
+        for name, ents in (("base", base), ("ours", ours), ("theirs", theirs)):
+            write_dups(ents, os.path.join(a.out, name), dup_shapes)
     with open(stamp, "w", encoding="utf-8") as f:
         f.write(stamp_text(a.n, a.rate, a.seed))
         for p in data_files(a.out, keep + missing):

@@ -243,7 +243,7 @@ Test(scan, agrees_with_the_general_path_on_generated_entries)
 		/* entry_read: fast path, then the compactor, then trees */
 		struct buf err2 = BUF_INIT;
 		size_t at = 0;
-		struct entry *read = entry_read(text.buf, text.len, &err2, &at);
+		struct entry *read = entry_read(NULL, text.buf, text.len, &err2, &at);
 		if (!slow)
 			cr_assert_null(read,
 				       "seed %llu case %d: entry_read accepted what the "
