@@ -338,6 +338,9 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 
 	mf->format = MEMFILE_EMPTY;
 	mf->duplicates = 0;
+	/* A UTF-8 byte-order mark (some Windows editors write one) is dropped. */
+	size_t bom = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+	pos = bom;
 	while (pos < len && is_ws(data[pos]))
 		pos++;
 	if (pos == len)
@@ -354,7 +357,7 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 		}
 	} else if (data[pos] == '{') {
 		mf->format = MEMFILE_JSONL;
-		ret = read_lines(mf, data, 0, len, 0, &cur, err);
+		ret = read_lines(mf, data, bom, len, 0, &cur, err);
 	} else {
 		return bad(mf, err, data, pos,
 			   "expected a JSON array or JSON lines (one object per line)");
@@ -394,7 +397,8 @@ int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *
  */
 static int read_file(struct memfile *mf, const char *path, struct buf *err)
 {
-	int fd = open(path, O_RDONLY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK);
 	struct stat st;
 	struct buf *out = &mf->copy;
 
@@ -417,9 +421,11 @@ static int read_file(struct memfile *mf, const char *path, struct buf *err)
 			close(fd);
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (!S_ISREG(st.st_mode)) {
+		/* A FIFO or a device (/dev/zero) would be read without end. */
 		close(fd);
-		buf_addstr(err, "cannot read: is a directory");
+		buf_addstr(err, S_ISDIR(st.st_mode) ? "cannot read: is a directory"
+						    : "cannot read: not a regular file");
 		return -1;
 	}
 	buf_grow(out, st.st_size > 0 ? (size_t)st.st_size : 4096);
