@@ -68,32 +68,32 @@ int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const 
 	fd = mkstemp(tmp.buf);
 	if (fd < 0) {
 		buf_reset(&tmp);
-		error("'%s': cannot create a temporary file in '%s': %s", path, dir,
+		error("%s: cannot create a temporary file in %s: %s", qpath(path), qpath(dir),
 		      strerror(errno));
 		goto out;
 	}
 	fill(fd, ctx, &failed);
 	if (failed) {
-		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(failed));
+		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf), strerror(failed));
 		goto out;
 	}
 	if (fchmod(fd, mode)) {
-		error("'%s': cannot set the mode of '%s': %s", path, tmp.buf,
+		error("%s: cannot set the mode of %s: %s", qpath(path), qpath(tmp.buf),
 		      strerror(errno));
 		goto out;
 	}
 	if ((flags & ATOMIC_FSYNC) && fsync(fd)) {
-		error("'%s': cannot sync '%s': %s", path, tmp.buf, strerror(errno));
+		error("%s: cannot sync %s: %s", qpath(path), qpath(tmp.buf), strerror(errno));
 		goto out;
 	}
 	if (close(fd)) {
 		fd = -1;
-		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(errno));
+		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf), strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp.buf, target)) {
-		error("'%s': cannot replace it: %s", path, strerror(errno));
+		error("%s: cannot replace it: %s", qpath(path), strerror(errno));
 		goto out;
 	}
 	buf_reset(&tmp);
@@ -190,7 +190,7 @@ int copy_file(const char *from, const char *to)
 
 	if (read_whole_file(from, &data)) {
 		buf_release(&data);
-		return error("cannot read '%s': %s", from, strerror(errno));
+		return error("cannot read %s: %s", qpath(from), strerror(errno));
 	}
 	ret = atomic_write(to, data.buf, data.len, 0);
 	buf_release(&data);
@@ -224,27 +224,27 @@ int lockfile_take(struct lockfile *lk, const char *path, int timeout_ms)
 			if (atomic_write_full(fd, pid, (size_t)n) || close(fd)) {
 				int e = errno;
 				unlink(path);
-				return error("cannot write the lock '%s': %s", path,
+				return error("cannot write the lock %s: %s", qpath(path),
 					     strerror(e));
 			}
 			lk->path = xstrdup(path);
 			return 0;
 		}
 		if (errno != EEXIST)
-			return error("cannot create the lock '%s': %s", path,
+			return error("cannot create the lock %s: %s", qpath(path),
 				     strerror(errno));
 		long holder = lock_holder(path);
 		if (holder > 0 && kill((pid_t)holder, 0) && errno == ESRCH) {
 			/* Its holder is gone (killed, machine rebooted): take it over. */
-			warning("removing the stale lock '%s' of process %ld", path,
+			warning("removing the stale lock %s of process %ld", qpath(path),
 				holder);
 			unlink(path);
 			continue;
 		}
 		if (waited_ms >= timeout_ms)
-			return error("'%s' is locked by process %ld; another run is "
+			return error("%s is locked by process %ld; another run is "
 				     "in progress (remove the file if it is not)",
-				     path, holder);
+				     qpath(path), holder);
 		nanosleep(&pause, NULL);
 		waited_ms += 50;
 	}

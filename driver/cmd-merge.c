@@ -59,7 +59,7 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	buf_addf(&dir, "/crdtmem/failed/%s-%ld", stamp, (long)getpid());
 	if (mkdir_p(dir.buf)) {
-		warning("cannot create '%s': %s; the inputs were not kept", dir.buf,
+		warning("cannot create %s: %s; the inputs were not kept", qpath(dir.buf),
 			strerror(errno));
 		goto out;
 	}
@@ -67,8 +67,8 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 		buf_reset(&file);
 		buf_addf(&file, "%s/%s", dir.buf, merge_side_names[i]);
 		if (copy_file(files[i], file.buf))
-			warning("cannot keep the %s side as '%s'", merge_side_names[i],
-				file.buf);
+			warning("cannot keep the %s side as %s", merge_side_names[i],
+				qpath(file.buf));
 	}
 	buf_reset(&file);
 	buf_addf(&file, "%s/path", dir.buf);
@@ -76,7 +76,7 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 	buf_addf(&dir, "%s\n", path);
 	atomic_write(file.buf, dir.buf, dir.len, 0);
 	file.buf[file.len - strlen("/path")] = '\0';
-	fprintf(stderr, "hint: the three inputs are kept in '%s'\n", file.buf);
+	fprintf(stderr, "hint: the three inputs are kept in %s\n", qpath(file.buf));
 out:
 	buf_release(&dir);
 	buf_release(&file);

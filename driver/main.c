@@ -105,9 +105,9 @@ static int unknown_command(const char *name)
 			best = commands[i].name;
 		}
 	}
-	fprintf(stderr, "error: unknown command '%s'\n", name);
+	fprintf(stderr, "error: unknown command %s\n", qpath(name));
 	if (best)
-		fprintf(stderr, "hint: did you mean '%s'?\n", best);
+		fprintf(stderr, "hint: did you mean %s?\n", qpath(best));
 	fprintf(stderr, "hint: 'git-merge-crdtmem --help' lists the commands\n");
 	return EXIT_USAGE;
 }
@@ -150,7 +150,7 @@ static int run(int argc, char **argv)
 	if ((cmd = find_command(name)))
 		return cmd->fn(argc - 1, argv + 1);
 	if (name[0] == '-')
-		return usage_error(main_usage, "unknown option '%s'", name);
+		return usage_error(main_usage, "unknown option %s", qpath(name));
 	/*
 	 * git's calling form: the first operand is the base's temporary file
 	 * (".merge_file_XXXXXX"), or a path to a file. Anything else is a
