@@ -68,13 +68,14 @@ int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const 
 	fd = mkstemp(tmp.buf);
 	if (fd < 0) {
 		buf_reset(&tmp);
-		error("%s: cannot create a temporary file in %s: %s", qpath(path), qpath(dir),
-		      strerror(errno));
+		error("%s: cannot create a temporary file in %s: %s", qpath(path),
+		      qpath(dir), strerror(errno));
 		goto out;
 	}
 	fill(fd, ctx, &failed);
 	if (failed) {
-		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf), strerror(failed));
+		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf),
+		      strerror(failed));
 		goto out;
 	}
 	if (fchmod(fd, mode)) {
@@ -83,12 +84,14 @@ int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const 
 		goto out;
 	}
 	if ((flags & ATOMIC_FSYNC) && fsync(fd)) {
-		error("%s: cannot sync %s: %s", qpath(path), qpath(tmp.buf), strerror(errno));
+		error("%s: cannot sync %s: %s", qpath(path), qpath(tmp.buf),
+		      strerror(errno));
 		goto out;
 	}
 	if (close(fd)) {
 		fd = -1;
-		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf), strerror(errno));
+		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf),
+		      strerror(errno));
 		goto out;
 	}
 	fd = -1;

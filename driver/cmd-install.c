@@ -413,9 +413,8 @@ static int find_binary(struct install *in)
 
 	if (env && *env) {
 		if (!setup_is_executable_file(env))
-			return error(
-				"%s (CRDTMEM_INSTALL_BIN) is not an executable file",
-				qpath(env));
+			return error("%s (CRDTMEM_INSTALL_BIN) is not an executable file",
+				     qpath(env));
 		if (strchr(env, '/')) {
 			in->bin = setup_find_program(env);
 		} else {
@@ -440,7 +439,8 @@ static int find_binary(struct install *in)
 			return error("%s is not an executable file", qpath(in->bin));
 	}
 	if (!in->bin)
-		return error("%s (CRDTMEM_INSTALL_BIN) is not an executable file", qpath(env));
+		return error("%s (CRDTMEM_INSTALL_BIN) is not an executable file",
+			     qpath(env));
 	base = strrchr(in->bin, '/');
 	base = base ? base + 1 : in->bin;
 	if (strcmp(base, SETUP_PROGRAM))
@@ -669,8 +669,9 @@ static int apply_hooks(struct install *in, const char *hooks_dir,
 			return error("cannot rename %s to %s: %s", qpath(p->path.buf),
 				     qpath(p->chained.buf), strerror(errno));
 		if (atomic_write(p->path.buf, p->text.buf, p->text.len, ATOMIC_FSYNC) ||
-		    (chmod(p->path.buf, 0755) && error("cannot make %s executable: %s",
-						       qpath(p->path.buf), strerror(errno)))) {
+		    (chmod(p->path.buf, 0755) &&
+		     error("cannot make %s executable: %s", qpath(p->path.buf),
+			   strerror(errno)))) {
 			if (p->action == HOOK_CHAIN && !exists(p->path.buf))
 				rename(p->chained.buf, p->path.buf);
 			return -1;
@@ -865,16 +866,17 @@ static int uninstall_hooks(struct install *in)
 			continue;
 		}
 		if (exists(path.buf)) {
-			warning("%s is not ours: left it, and %s, in place", qpath(path.buf),
-				qpath(chained.buf));
+			warning("%s is not ours: left it, and %s, in place",
+				qpath(path.buf), qpath(chained.buf));
 			continue;
 		}
 		if (rename(chained.buf, path.buf)) {
-			error("cannot rename %s to %s: %s", qpath(chained.buf), qpath(path.buf),
-			      strerror(errno));
+			error("cannot rename %s to %s: %s", qpath(chained.buf),
+			      qpath(path.buf), strerror(errno));
 			goto out;
 		}
-		say(in, "removed hook %s and put back the one it chained to", qpath(path.buf));
+		say(in, "removed hook %s and put back the one it chained to",
+		    qpath(path.buf));
 	}
 	ret = 0;
 out:

@@ -79,9 +79,9 @@ int cmd_stamp(int argc, char **argv)
 		case 'f':
 			if ((fmt = memfile_format_parse(optarg)) < 0) {
 				free(known_paths);
-				return usage_error(
-					stamp_usage,
-					"--format takes json or jsonl, not %s", qpath(optarg));
+				return usage_error(stamp_usage,
+						   "--format takes json or jsonl, not %s",
+						   qpath(optarg));
 			}
 			break;
 		case 'q': quiet = 1; break;

@@ -428,7 +428,8 @@ static void check_merge(struct verify *v, const char *attributes, char *line)
 					"missing, %zu different, %zu extra (merged "
 					"without the "
 					"driver?)",
-					subject.buf, qpath(tg->path), missing, older, extra);
+					subject.buf, qpath(tg->path), missing, older,
+					extra);
 			if (v->fix && wok)
 				repair(v, tw->path, &mw);
 			else if (v->fix)

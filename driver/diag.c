@@ -45,7 +45,8 @@ static int is_control(unsigned char c)
  * message is always one line and cannot move the terminal's cursor; a
  * final newline of the arguments is dropped.
  */
-static void report(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void report(const char *prefix,
+							 const char *fmt, va_list ap)
 {
 	char msg[4096], out[4 * sizeof(msg)];
 	size_t len, n = 0;
@@ -66,7 +67,7 @@ static void report(const char *prefix, const char *fmt, va_list ap)
 }
 
 /* Room for a quoted path: 4 bytes per byte at worst, and the quotes. */
-#define QPATH_SIZE 8192
+#define QPATH_SIZE  8192
 #define QPATH_SLOTS 4
 
 const char *qpath(const char *path)

@@ -107,7 +107,8 @@ static int mark_governed(const char *dir, struct tracked_list *l, int fallback)
 			break;
 		struct tracked *t = &l->v[i];
 		if (strcmp(path, t->path))
-			die("git check-attr answered for %s, not %s", qpath(path), qpath(t->path));
+			die("git check-attr answered for %s, not %s", qpath(path),
+			    qpath(t->path));
 		t->governed = !strcmp(value, "crdtmem") ||
 			      (fallback && !strcmp(value, "unspecified") &&
 			       default_governed(t->path));

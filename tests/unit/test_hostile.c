@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "helpers.h"
 #include "diag.h"
+#include "helpers.h"
 #include "merge.h"
 
 TestSuite(hostile, .fini = t_cleanup);
@@ -73,7 +73,8 @@ Test(hostile, a_byte_order_mark_is_dropped_from_jsonl)
 
 Test(hostile, a_byte_order_mark_is_dropped_from_arrays)
 {
-	static const char canonical[] = "\xEF\xBB\xBF[\n{\"id\":\"a\"},\n{\"id\":\"b\"}\n]\n";
+	static const char canonical[] =
+		"\xEF\xBB\xBF[\n{\"id\":\"a\"},\n{\"id\":\"b\"}\n]\n";
 	static const char pretty[] = "\xEF\xBB\xBF  [ {\"id\": \"b\"}, {\"id\": \"a\"} ]";
 	const char *want = "[\n{\"id\":\"a\"},\n{\"id\":\"b\"}\n]\n";
 	struct memfile *a = MF_raw(canonical, sizeof(canonical) - 1);
@@ -180,7 +181,8 @@ Test(hostile, junk_after_a_record_equal_to_the_base_is_refused_in_jsonl)
 {
 	merge_err("{\"id\":\"a\"}\n", "{\"id\":\"a\"}x\n");
 	merge_err("{\"id\":\"a\"}\n", "{\"id\":\"a\"}x");
-	merge_err("{\"id\":\"a\"}\n{\"id\":\"b\"}\n", "{\"id\":\"a\"}x\n{\"id\":\"b\"}\n");
+	merge_err("{\"id\":\"a\"}\n{\"id\":\"b\"}\n",
+		  "{\"id\":\"a\"}x\n{\"id\":\"b\"}\n");
 	merge_err("{\"id\":\"a\"}\n{\"id\":\"b\"}\n", "{\"id\":\"a\"}{\"id\":\"b\"}\n");
 	merge_err("{\"id\":\"a\"}\n", "{\"id\":\"a\"} x\r\n");
 }

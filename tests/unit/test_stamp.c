@@ -141,14 +141,15 @@ Test(instant, out_of_range_years_do_not_wrap)
 
 	/* Outside what 64-bit nanoseconds hold: refused, never clamped. */
 	static const char *const cases[] = {
-		"2300-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "1000-01-01T00:00:00Z",
-		"0001-01-01T00:00:00Z", "2300-01-01T00:00:00",	    "2255-12-31T23:59:59Z",
+		"2300-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z",
+		"1000-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+		"2300-01-01T00:00:00",	"2255-12-31T23:59:59Z",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		ns = 42;
-		cr_assert_eq(stamp_parse_iso8601(cases[i], &ns), -1, "'%s' accepted as %lld",
-			     cases[i], (long long)ns);
+		cr_assert_eq(stamp_parse_iso8601(cases[i], &ns), -1,
+			     "'%s' accepted as %lld", cases[i], (long long)ns);
 		cr_assert_eq(ns, 42, "'%s' changed the result", cases[i]);
 	}
 	/* The ends of the range are read exactly. */
