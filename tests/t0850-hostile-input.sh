@@ -137,10 +137,12 @@ refused_as() {
 		for f in O A B; do
 			check_untouched "$refused_dir_/$f" "$refused_dir_/$f.orig" || return 1
 		done &&
-		if ls -a "$refused_dir_" | grep crdtmem-; then
-			echo "error: a temporary file was left in $refused_dir_" >&2
-			return 1
-		fi &&
+		for refused_tmp_ in "$refused_dir_"/.*.crdtmem-*; do
+			if test -e "$refused_tmp_"; then
+				echo "error: a temporary file was left: $refused_tmp_" >&2
+				return 1
+			fi
+		done &&
 		rm -rf "$refused_dir_"
 }
 
