@@ -4,6 +4,7 @@
  * (BASE OURS THEIRS [MARKER-SIZE [PATH]], without a command name) is the
  * merge command. The only place that exits.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -165,5 +166,11 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	crdtmem_argv0 = argc > 0 ? argv[0] : NULL;
+	/*
+	 * Past a file size limit (ulimit -f) a write fails with EFBIG and is
+	 * reported, instead of SIGXFSZ killing the driver with a status above
+	 * 128 (which makes newer git abort the whole merge).
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	return run(argc, argv);
 }
