@@ -35,7 +35,7 @@ HOOKS := hooks/pre-commit hooks/post-commit hooks/post-merge hooks/post-rewrite
 GEN_HDRS := $(BUILD)/gen/hooks.h
 
 .PHONY: all test unit-test integration-test install uninstall clean asan valgrind \
-	bench demo format lint deps help stress
+	bench demo format lint deps help stress fuzz fuzz-build fuzz-harnesses fuzz-smoke
 
 all: $(PROG)
 
@@ -47,6 +47,7 @@ help:
 	@echo "make asan       the whole suite under AddressSanitizer and UBSan"
 	@echo "make bench      speed and memory against reference tools (not part of test)"
 	@echo "make stress     10 clones x 20 backups pushing at once (not part of test)"
+	@echo "make fuzz       libFuzzer harnesses (clang) for FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make format     clang-format the C sources;  make lint: shellcheck and clang-format --dry-run"
 
 $(BUILD)/obj/%.o: driver/%.c $(HDRS) $(GEN_HDRS) | $(BUILD)/obj
@@ -70,7 +71,7 @@ deps:
 	@sh install/deps.sh build test
 
 test: deps
-	@$(MAKE) --no-print-directory unit-test integration-test
+	@$(MAKE) --no-print-directory unit-test integration-test fuzz-smoke
 
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
@@ -93,6 +94,42 @@ stress: $(PROG)
 	CRDTMEM_BIN="$(CURDIR)/$(PROG)" CRDTMEM_VERBOSE=1 \
 	CRDTMEM_PARALLEL_CLONES=$(STRESS_CLONES) CRDTMEM_PARALLEL_BACKUPS=$(STRESS_BACKUPS) \
 		sh tests/t1410-backup-parallel.sh
+# Fuzzing (tests/fuzz): libFuzzer harnesses for the reader and the
+# three-way merge, built with clang and the sanitizers in their own build
+# folder, each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZERS := fuzz_read fuzz_merge
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(BUILD)/fuzz
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) \
+		CFLAGS="-O1 -g $(FUZZ_SANITIZE) -fsanitize=fuzzer-no-link" fuzz-harnesses
+
+fuzz-harnesses: $(patsubst %,$(BUILD)/%,$(FUZZERS))
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz-common.h $(LIB_OBJS) $(HDRS)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Idriver -fsanitize=fuzzer \
+		$(FUZZ_SANITIZE) -o $@ $< $(LIB_OBJS) $(CJSON_LIBS) -pthread
+
+# A few seconds of each harness, as part of "make test", when clang can
+# build a libFuzzer harness here (probed with a tiny one).
+fuzz-smoke:
+	@mkdir -p $(BUILD)
+	@printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+		'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
+		>$(BUILD)/fuzz-probe.c
+	@if $(FUZZ_CC) -fsanitize=fuzzer,address -o $(BUILD)/fuzz-probe \
+		$(BUILD)/fuzz-probe.c >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SMOKE_SECONDS:-5}; \
+	else \
+		echo "fuzz: skipped ($(FUZZ_CC) with libFuzzer is not available; apt-get install clang)"; \
+	fi
 
 # The whole suite again with sanitizers, in its own build folder.
 asan: deps
@@ -126,7 +163,7 @@ format:
 	clang-format -i driver/*.c driver/*.h tests/unit/*.c tests/unit/*.h
 
 lint:
-	shellcheck -s sh install/*.sh tests/*.sh tests/bench/*.sh $(HOOKS)
+	shellcheck -s sh install/*.sh tests/*.sh tests/bench/*.sh tests/fuzz/*.sh $(HOOKS)
 	shellcheck .ci/run
 	clang-format --dry-run --Werror driver/*.c driver/*.h tests/unit/*.c tests/unit/*.h
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* realpath */
 #include "atomic.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -47,6 +48,61 @@ static char *resolve_target(const char *path)
 	return real ? real : xstrdup(path);
 }
 
+/* A temporary file whose writer may still be alive is left this long. */
+#define STALE_AFTER_SEC (60 * 60)
+/* One of an older version (no pid in its name) is left for a minute. */
+#define STALE_NO_PID_SEC 60
+
+/*
+ * Whether name (in dir) is a temporary file left by a writer of base that
+ * was killed: ".<base>.crdtmem-<pid>-XXXXXX" whose process is gone, or
+ * older than an hour (the pid may have been reused); from an older
+ * version, ".<base>.crdtmem-XXXXXX" older than a minute. Only regular
+ * files of this user.
+ */
+static int is_stale_temp(int dfd, const char *name, const char *base, time_t now)
+{
+	size_t blen = strlen(base);
+	static const char mark[] = ".crdtmem-";
+	const char *rest;
+	struct stat st;
+
+	if (name[0] != '.' || strncmp(name + 1, base, blen) ||
+	    strncmp(name + 1 + blen, mark, sizeof(mark) - 1))
+		return 0;
+	rest = name + 1 + blen + sizeof(mark) - 1;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid())
+		return 0;
+	if (strlen(rest) == 6)
+		return now - st.st_mtime > STALE_NO_PID_SEC;
+	char *end;
+	long pid = strtol(rest, &end, 10);
+	if (end == rest || *end != '-' || strlen(end + 1) != 6 || pid <= 0)
+		return 0;
+	if (now - st.st_mtime > STALE_AFTER_SEC)
+		return 1;
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
+/*
+ * Remove the temporary files killed writers of base left in dir, so that
+ * a kill (or a power cut) does not leave them for good. Best effort.
+ */
+static void remove_stale_temps(const char *dir, const char *base)
+{
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (is_stale_temp(dirfd(d), de->d_name, base, now))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const void *ctx)
 {
 	char *target = resolve_target(path);
@@ -64,36 +120,40 @@ int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const 
 		umask(mask);
 		mode = 0666 & ~mask;
 	}
-	buf_addf(&tmp, "%s/.%s.crdtmem-XXXXXX", dir, base);
+	remove_stale_temps(dir, base);
+	buf_addf(&tmp, "%s/.%s.crdtmem-%ld-XXXXXX", dir, base, (long)getpid());
 	fd = mkstemp(tmp.buf);
 	if (fd < 0) {
 		buf_reset(&tmp);
-		error("'%s': cannot create a temporary file in '%s': %s", path, dir,
-		      strerror(errno));
+		error("%s: cannot create a temporary file in %s: %s", qpath(path),
+		      qpath(dir), strerror(errno));
 		goto out;
 	}
 	fill(fd, ctx, &failed);
 	if (failed) {
-		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(failed));
+		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf),
+		      strerror(failed));
 		goto out;
 	}
 	if (fchmod(fd, mode)) {
-		error("'%s': cannot set the mode of '%s': %s", path, tmp.buf,
+		error("%s: cannot set the mode of %s: %s", qpath(path), qpath(tmp.buf),
 		      strerror(errno));
 		goto out;
 	}
 	if ((flags & ATOMIC_FSYNC) && fsync(fd)) {
-		error("'%s': cannot sync '%s': %s", path, tmp.buf, strerror(errno));
+		error("%s: cannot sync %s: %s", qpath(path), qpath(tmp.buf),
+		      strerror(errno));
 		goto out;
 	}
 	if (close(fd)) {
 		fd = -1;
-		error("'%s': cannot write '%s': %s", path, tmp.buf, strerror(errno));
+		error("%s: cannot write %s: %s", qpath(path), qpath(tmp.buf),
+		      strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp.buf, target)) {
-		error("'%s': cannot replace it: %s", path, strerror(errno));
+		error("%s: cannot replace it: %s", qpath(path), strerror(errno));
 		goto out;
 	}
 	buf_reset(&tmp);
@@ -190,7 +250,7 @@ int copy_file(const char *from, const char *to)
 
 	if (read_whole_file(from, &data)) {
 		buf_release(&data);
-		return error("cannot read '%s': %s", from, strerror(errno));
+		return error("cannot read %s: %s", qpath(from), strerror(errno));
 	}
 	ret = atomic_write(to, data.buf, data.len, 0);
 	buf_release(&data);
@@ -224,27 +284,27 @@ int lockfile_take(struct lockfile *lk, const char *path, int timeout_ms)
 			if (atomic_write_full(fd, pid, (size_t)n) || close(fd)) {
 				int e = errno;
 				unlink(path);
-				return error("cannot write the lock '%s': %s", path,
+				return error("cannot write the lock %s: %s", qpath(path),
 					     strerror(e));
 			}
 			lk->path = xstrdup(path);
 			return 0;
 		}
 		if (errno != EEXIST)
-			return error("cannot create the lock '%s': %s", path,
+			return error("cannot create the lock %s: %s", qpath(path),
 				     strerror(errno));
 		long holder = lock_holder(path);
 		if (holder > 0 && kill((pid_t)holder, 0) && errno == ESRCH) {
 			/* Its holder is gone (killed, machine rebooted): take it over. */
-			warning("removing the stale lock '%s' of process %ld", path,
+			warning("removing the stale lock %s of process %ld", qpath(path),
 				holder);
 			unlink(path);
 			continue;
 		}
 		if (waited_ms >= timeout_ms)
-			return error("'%s' is locked by process %ld; another run is "
+			return error("%s is locked by process %ld; another run is "
 				     "in progress (remove the file if it is not)",
-				     path, holder);
+				     qpath(path), holder);
 		nanosleep(&pause, NULL);
 		waited_ms += 50;
 	}

@@ -23,9 +23,12 @@ typedef void (*atomic_fill_fn)(int fd, const void *ctx, int *failed);
 /*
  * Replace path with what fill writes. A symbolic link is kept: the file it
  * points to is replaced. An existing file's mode is kept; a new file gets
- * 0666 less the umask. The temporary file is ".<name>.crdtmem-XXXXXX" next
- * to the target. Reports with error() and returns -1 on failure, leaving
- * path untouched and no temporary file behind.
+ * 0666 less the umask. The temporary file is ".<name>.crdtmem-<pid>-XXXXXX"
+ * next to the target, made by mkstemp (mode 0600 until the final mode is
+ * set). Reports with error() and returns -1 on failure, leaving path
+ * untouched and no temporary file behind. Temporary files of the same
+ * target that a killed writer left (its process gone, or older than an
+ * hour) are removed first.
  */
 int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill,
 		   const void *ctx);

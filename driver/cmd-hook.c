@@ -191,11 +191,11 @@ static struct memfile *load(struct scene *s, const struct blob *b, const char *p
 	*mf = (struct memfile)MEMFILE_INIT;
 	if (memfile_parse_borrowed(mf, b->data, b->len, &err)) {
 		if (bad) {
-			error("'%s' (%s): %s", path, what, err.buf);
+			error("%s (%s): %s", qpath(path), what, err.buf);
 			(*bad)++;
 		} else {
-			warning("'%s' (%s) is not a valid memory file, left out: %s",
-				path, what, err.buf);
+			warning("%s (%s) is not a valid memory file, left out: %s",
+				qpath(path), what, err.buf);
 		}
 		memfile_release(mf);
 		free(mf);
@@ -280,7 +280,7 @@ static size_t find_secrets(const char *path, const struct entry_set *changed)
 		const char *kind =
 			secret_kind(changed->v[i]->text, changed->v[i]->text_len);
 		if (kind) {
-			error("'%s': entry %s holds what looks like %s", path,
+			error("%s: entry %s holds what looks like %s", qpath(path),
 			      changed->v[i]->key, kind);
 			found++;
 		}
@@ -382,10 +382,10 @@ static int carry_out(const struct plans *p, const char *gitdir)
 					 ATOMIC_FSYNC))
 				goto out;
 		} else {
-			warning("'%s' has changes that are not staged; they were left "
+			warning("%s has changes that are not staged; they were left "
 				"as they are (the commit holds the stamped staged "
 				"version)",
-				pl->path);
+				qpath(pl->path));
 		}
 	}
 	ret = 0;
@@ -490,10 +490,10 @@ static void pre_commit_dir(struct scene *s, const char *dir,
 		}
 		changed_here = 1;
 		if (staged->duplicates)
-			warning("'%s': %zu names appear more than once; their versions "
+			warning("%s: %zu names appear more than once; their versions "
 				"were "
 				"joined into one",
-				t->path, staged->duplicates);
+				qpath(t->path), staged->duplicates);
 		struct memfile *prev = load(s, head, t->path, "HEAD", NULL, NULL);
 		for (size_t k = 0; k < nknown; k++)
 			kn[nk++] = known[k];
@@ -506,10 +506,10 @@ static void pre_commit_dir(struct scene *s, const char *dir,
 			&changed, &st);
 		*secrets += find_secrets(t->path, &changed);
 		if (st.future)
-			warning("'%s': %zu versions are stamped more than a day ahead of "
+			warning("%s: %zu versions are stamped more than a day ahead of "
 				"this "
 				"machine's clock; is a clock wrong?",
-				t->path, st.future);
+				qpath(t->path), st.future);
 		enum memfile_format fmt = staged->format != MEMFILE_EMPTY ? staged->format
 					  : prev && prev->format != MEMFILE_EMPTY
 						  ? prev->format
@@ -657,7 +657,7 @@ static int post_commit(void)
 		child_git(&c, "update-index", "--cacheinfo", arg.buf, NULL);
 		c.capture_err = 1;
 		if (child_run(&c))
-			warning("cannot update the index for '%s': %s", t->path,
+			warning("cannot update the index for %s: %s", qpath(t->path),
 				c.err.buf);
 		child_release(&c);
 		buf_release(&arg);
@@ -755,12 +755,12 @@ static int fix_unified(int during_rebase)
 				add_plan_bytes(&plans, upath, uhead ? uhead->mode : NULL,
 					       &ubytes, uhead != NULL, &now);
 			else
-				warning("'%s' is not the join of the host files, and has "
+				warning("%s is not the join of the host files, and has "
 					"local "
 					"changes; run 'git-merge-crdtmem verify --fix' "
 					"when they "
 					"are done",
-					upath);
+					qpath(upath));
 		}
 		free(upath);
 	}
@@ -796,8 +796,8 @@ static int fix_unified(int during_rebase)
 		goto out;
 	}
 	for (size_t k = 0; k < plans.nr; k++)
-		fprintf(stderr, "crdtmem: committed '%s' as the join of the host files\n",
-			plans.v[k].path);
+		fprintf(stderr, "crdtmem: committed %s as the join of the host files\n",
+			qpath(plans.v[k].path));
 	ret = EXIT_OK;
 out:
 	plans_release(&plans);
@@ -832,5 +832,5 @@ int cmd_hook(int argc, char **argv)
 			return EXIT_OK;
 		return fix_unified(1);
 	}
-	return usage_error(hook_usage, "unknown hook '%s'", name);
+	return usage_error(hook_usage, "unknown hook %s", qpath(name));
 }

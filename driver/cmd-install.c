@@ -309,7 +309,7 @@ static int make_dirs(struct install *in, const char *dir)
 		*p = '\0';
 		if (!exists(copy)) {
 			if (mkdir(copy, 0777)) {
-				ret = error("cannot create '%s': %s", copy,
+				ret = error("cannot create %s: %s", qpath(copy),
 					    strerror(errno));
 				break;
 			}
@@ -439,9 +439,8 @@ static int find_binary(struct install *in)
 
 	if (env && *env) {
 		if (!setup_is_executable_file(env))
-			return error(
-				"'%s' (CRDTMEM_INSTALL_BIN) is not an executable file",
-				env);
+			return error("%s (CRDTMEM_INSTALL_BIN) is not an executable file",
+				     qpath(env));
 		if (strchr(env, '/')) {
 			in->bin = setup_find_program(env);
 		} else {
@@ -463,16 +462,17 @@ static int find_binary(struct install *in)
 			return error("cannot tell where this program is; set "
 				     "CRDTMEM_INSTALL_BIN to its path");
 		if (!setup_is_executable_file(in->bin))
-			return error("'%s' is not an executable file", in->bin);
+			return error("%s is not an executable file", qpath(in->bin));
 	}
 	if (!in->bin)
-		return error("'%s' (CRDTMEM_INSTALL_BIN) is not an executable file", env);
+		return error("%s (CRDTMEM_INSTALL_BIN) is not an executable file",
+			     qpath(env));
 	base = strrchr(in->bin, '/');
 	base = base ? base + 1 : in->bin;
 	if (strcmp(base, SETUP_PROGRAM))
-		return error("'%s' is not named " SETUP_PROGRAM
+		return error("%s is not named " SETUP_PROGRAM
 			     ": the driver and the hooks must run a program of that name",
-			     in->bin);
+			     qpath(in->bin));
 	return 0;
 }
 
@@ -519,8 +519,8 @@ static int plan_config(struct install *in, struct key_plan plan[NR_KEYS])
 		ours = p->nr_old == 1 && config_keys[i].is_driver &&
 		       setup_driver_is_ours(p->old.buf);
 		if (!ours && !in->force) {
-			error("%s is already set to '%s' (%s); use --force to replace it",
-			      p->key.buf, p->old.buf,
+			error("%s is already set to %s (%s); use --force to replace it",
+			      p->key.buf, qpath(p->old.buf),
 			      in->global ? "global config" : "repository config");
 			refused = 1;
 			continue;
@@ -590,7 +590,7 @@ static int install_attributes(struct install *in)
 		goto out;
 	existed = exists(file.buf);
 	if (existed && read_whole_file(file.buf, &text)) {
-		error("cannot read '%s': %s", file.buf, strerror(errno));
+		error("cannot read %s: %s", qpath(file.buf), strerror(errno));
 		goto out;
 	}
 	if (attributes_present(in, &text, present))
@@ -618,7 +618,7 @@ static int install_attributes(struct install *in)
 	buf_addbuf(&text, &add);
 	if (atomic_write(file.buf, text.buf, text.len, ATOMIC_FSYNC))
 		goto out;
-	say(in, "added attribute lines to '%s'", file.buf);
+	say(in, "added attribute lines to %s", qpath(file.buf));
 	ret = 0;
 out:
 	free(dir);
@@ -670,10 +670,10 @@ static int plan_hooks(struct install *in, const char *hooks_dir,
 		else if (is_our_hook(p->path.buf, &p->text, &same))
 			p->action = same ? HOOK_KEEP : HOOK_UPDATE;
 		else if (exists(p->chained.buf)) {
-			error("cannot install '%s': '%s' exists already; move one of "
+			error("cannot install %s: %s exists already; move one of "
 			      "them "
 			      "away",
-			      p->path.buf, p->chained.buf);
+			      qpath(p->path.buf), qpath(p->chained.buf));
 			refused = 1;
 		} else
 			p->action = HOOK_CHAIN;
@@ -692,22 +692,23 @@ static int apply_hooks(struct install *in, const char *hooks_dir,
 		if (make_dirs(in, hooks_dir))
 			return -1;
 		if (p->action == HOOK_CHAIN && rename(p->path.buf, p->chained.buf))
-			return error("cannot rename '%s' to '%s': %s", p->path.buf,
-				     p->chained.buf, strerror(errno));
+			return error("cannot rename %s to %s: %s", qpath(p->path.buf),
+				     qpath(p->chained.buf), strerror(errno));
 		if (atomic_write(p->path.buf, p->text.buf, p->text.len, ATOMIC_FSYNC) ||
-		    (chmod(p->path.buf, 0755) && error("cannot make '%s' executable: %s",
-						       p->path.buf, strerror(errno)))) {
+		    (chmod(p->path.buf, 0755) &&
+		     error("cannot make %s executable: %s", qpath(p->path.buf),
+			   strerror(errno)))) {
 			if (p->action == HOOK_CHAIN && !exists(p->path.buf))
 				rename(p->chained.buf, p->path.buf);
 			return -1;
 		}
 		if (p->action == HOOK_CHAIN)
-			say(in, "installed hook '%s' (chained to the existing one)",
-			    p->path.buf);
+			say(in, "installed hook %s (chained to the existing one)",
+			    qpath(p->path.buf));
 		else if (p->action == HOOK_UPDATE)
-			say(in, "updated hook '%s'", p->path.buf);
+			say(in, "updated hook %s", qpath(p->path.buf));
 		else
-			say(in, "installed hook '%s'", p->path.buf);
+			say(in, "installed hook %s", qpath(p->path.buf));
 	}
 	return 0;
 }
@@ -850,14 +851,14 @@ static int uninstall_attributes(struct install *in)
 	buf_setlen(&text, text.len - (end - start));
 	if (!text.len && has_record(in, "createdAttributesFile", file.buf)) {
 		if (unlink(file.buf)) {
-			error("cannot remove '%s': %s", file.buf, strerror(errno));
+			error("cannot remove %s: %s", qpath(file.buf), strerror(errno));
 			goto out;
 		}
-		say(in, "removed '%s'", file.buf);
+		say(in, "removed %s", qpath(file.buf));
 	} else {
 		if (atomic_write(file.buf, text.buf, text.len, ATOMIC_FSYNC))
 			goto out;
-		say(in, "removed attribute lines from '%s'", file.buf);
+		say(in, "removed attribute lines from %s", qpath(file.buf));
 	}
 	ret = 0;
 out:
@@ -882,25 +883,26 @@ static int uninstall_hooks(struct install *in)
 		buf_addf(&chained, "%s.crdtmem-chained", path.buf);
 		ours = is_our_hook(path.buf, NULL, &same);
 		if (ours && unlink(path.buf)) {
-			error("cannot remove '%s': %s", path.buf, strerror(errno));
+			error("cannot remove %s: %s", qpath(path.buf), strerror(errno));
 			goto out;
 		}
 		if (!exists(chained.buf)) {
 			if (ours)
-				say(in, "removed hook '%s'", path.buf);
+				say(in, "removed hook %s", qpath(path.buf));
 			continue;
 		}
 		if (exists(path.buf)) {
-			warning("'%s' is not ours: left it, and '%s', in place", path.buf,
-				chained.buf);
+			warning("%s is not ours: left it, and %s, in place",
+				qpath(path.buf), qpath(chained.buf));
 			continue;
 		}
 		if (rename(chained.buf, path.buf)) {
-			error("cannot rename '%s' to '%s': %s", chained.buf, path.buf,
-			      strerror(errno));
+			error("cannot rename %s to %s: %s", qpath(chained.buf),
+			      qpath(path.buf), strerror(errno));
 			goto out;
 		}
-		say(in, "removed hook '%s' and put back the one it chained to", path.buf);
+		say(in, "removed hook %s and put back the one it chained to",
+		    qpath(path.buf));
 	}
 	ret = 0;
 out:
@@ -929,7 +931,7 @@ static int do_uninstall(struct install *in)
 	while (n--) {
 		v = record(in, "createdDir", (int)n);
 		if (!rmdir(v))
-			say(in, "removed folder '%s'", v);
+			say(in, "removed folder %s", qpath(v));
 	}
 	if (in->records.len) {
 		const char *args[] = {"--remove-section", RECORD, NULL};
@@ -1182,7 +1184,7 @@ static int find_repository(struct install *in)
 
 	if (in->repo && access(in->repo, F_OK)) {
 		buf_release(&out);
-		return error("'%s': %s", in->repo, strerror(errno));
+		return error("%s: %s", qpath(in->repo), strerror(errno));
 	}
 	if (!git_output(&out, where, "rev-parse", "--show-toplevel", NULL) && out.len) {
 		in->dir = buf_detach(&out, NULL);
@@ -1195,7 +1197,7 @@ static int find_repository(struct install *in)
 	}
 	buf_release(&out);
 	if (in->repo)
-		return error("'%s' is not a git repository", in->repo);
+		return error("%s is not a git repository", qpath(in->repo));
 	return error("not in a git repository: run it inside one, or give --repo DIR or "
 		     "--global");
 }
@@ -1238,8 +1240,8 @@ int cmd_install(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return usage_error(install_usage, "unexpected argument '%s'",
-				   argv[optind]);
+		return usage_error(install_usage, "unexpected argument %s",
+				   qpath(argv[optind]));
 	if (in.global && in.repo)
 		return usage_error(install_usage, "%s",
 				   "--repo and --global cannot be used together");

@@ -52,9 +52,9 @@ int cmd_join(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'f':
 			if ((fmt = memfile_format_parse(optarg)) < 0)
-				return usage_error(
-					join_usage,
-					"--format takes json or jsonl, not '%s'", optarg);
+				return usage_error(join_usage,
+						   "--format takes json or jsonl, not %s",
+						   qpath(optarg));
 			break;
 		case 'h': return show_help(join_usage, join_help);
 		default: return bad_option(join_usage, argv, c);
@@ -71,7 +71,7 @@ int cmd_join(int argc, char **argv)
 
 		buf_reset(&err);
 		if (memfile_load(&files[f], name, &err)) {
-			error("'%s': %s", name, err.buf);
+			error("%s: %s", qpath(name), err.buf);
 			goto out;
 		}
 		if (first == MEMFILE_EMPTY)

@@ -4,9 +4,11 @@
  * the merge into OURS, atomically; on bad input leaves OURS as it was and
  * keeps the three inputs under $GIT_DIR/crdtmem/failed/.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -39,10 +41,100 @@ static const char merge_help[] =
 	"as it was, and the three inputs are kept in $GIT_DIR/crdtmem/failed/);\n"
 	"2 wrong usage.\n";
 
+/* How many failed merges' inputs are kept: the newest, oldest removed. */
+#define FAILED_KEEP 10
+
+/* A folder name keep_failed_inputs makes: "<YYYYmmddTHHMMSSZ>-<pid>". */
+static int is_failed_name(const char *name)
+{
+	size_t i = 0;
+
+	for (; i < 8; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+	if (name[i++] != 'T')
+		return 0;
+	for (; i < 15; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+	if (name[i++] != 'Z' || name[i++] != '-' || !name[i])
+		return 0;
+	for (; name[i]; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Remove a folder of kept inputs: its files, then itself. */
+static void remove_failed(const char *top, const char *name)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	buf_addf(&path, "%s/%s", top, name);
+	d = opendir(path.buf);
+	if (d) {
+		size_t len = path.len;
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			buf_setlen(&path, len);
+			buf_addf(&path, "/%s", de->d_name);
+			unlink(path.buf);
+		}
+		closedir(d);
+		buf_setlen(&path, len);
+	}
+	if (rmdir(path.buf) && errno != ENOENT)
+		warning("cannot remove the old inputs %s: %s", qpath(path.buf),
+			strerror(errno));
+	buf_release(&path);
+}
+
+/*
+ * Keep only the newest FAILED_KEEP folders under top (names sort by
+ * time), so that a repository that fails to merge again and again does
+ * not fill up with copies.
+ */
+static void prune_failed(const char *top)
+{
+	char **names = NULL;
+	size_t nr = 0, alloc = 0;
+	struct dirent *de;
+	DIR *d = opendir(top);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!is_failed_name(de->d_name))
+			continue;
+		if (nr == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			names = xrealloc(names, alloc * sizeof(*names));
+		}
+		names[nr++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (nr)
+		qsort(names, nr, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < nr; i++) {
+		if (i + FAILED_KEEP < nr)
+			remove_failed(top, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
 /*
  * Keep copies of the three inputs of a failed merge under
  * $GIT_DIR/crdtmem/failed/<time>-<pid>/ so nothing is lost when git
- * removes its temporary files.
+ * removes its temporary files; only the newest FAILED_KEEP are kept.
  */
 static void keep_failed_inputs(char *const files[3], const char *path)
 {
@@ -50,6 +142,7 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t top_len;
 
 	if (git_dir(&dir)) {
 		warning("not in a git repository; the inputs were not kept");
@@ -57,9 +150,11 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	buf_addf(&dir, "/crdtmem/failed/%s-%ld", stamp, (long)getpid());
+	buf_addstr(&dir, "/crdtmem/failed");
+	top_len = dir.len;
+	buf_addf(&dir, "/%s-%ld", stamp, (long)getpid());
 	if (mkdir_p(dir.buf)) {
-		warning("cannot create '%s': %s; the inputs were not kept", dir.buf,
+		warning("cannot create %s: %s; the inputs were not kept", qpath(dir.buf),
 			strerror(errno));
 		goto out;
 	}
@@ -67,8 +162,8 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 		buf_reset(&file);
 		buf_addf(&file, "%s/%s", dir.buf, merge_side_names[i]);
 		if (copy_file(files[i], file.buf))
-			warning("cannot keep the %s side as '%s'", merge_side_names[i],
-				file.buf);
+			warning("cannot keep the %s side as %s", merge_side_names[i],
+				qpath(file.buf));
 	}
 	buf_reset(&file);
 	buf_addf(&file, "%s/path", dir.buf);
@@ -76,7 +171,9 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 	buf_addf(&dir, "%s\n", path);
 	atomic_write(file.buf, dir.buf, dir.len, 0);
 	file.buf[file.len - strlen("/path")] = '\0';
-	fprintf(stderr, "hint: the three inputs are kept in '%s'\n", file.buf);
+	fprintf(stderr, "hint: the three inputs are kept in %s\n", qpath(file.buf));
+	file.buf[top_len] = '\0';
+	prune_failed(file.buf);
 out:
 	buf_release(&dir);
 	buf_release(&file);

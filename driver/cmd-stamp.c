@@ -79,9 +79,9 @@ int cmd_stamp(int argc, char **argv)
 		case 'f':
 			if ((fmt = memfile_format_parse(optarg)) < 0) {
 				free(known_paths);
-				return usage_error(
-					stamp_usage,
-					"--format takes json or jsonl, not '%s'", optarg);
+				return usage_error(stamp_usage,
+						   "--format takes json or jsonl, not %s",
+						   qpath(optarg));
 			}
 			break;
 		case 'q': quiet = 1; break;
@@ -98,18 +98,18 @@ int cmd_stamp(int argc, char **argv)
 	if (writer_host(&host, host_opt, NULL) || writer_clock(&clock, host.buf))
 		goto out;
 	if (memfile_load(&next, path, &err)) {
-		error("'%s': %s", path, err.buf);
+		error("%s: %s", qpath(path), err.buf);
 		goto out;
 	}
 	if (prev_path && memfile_load(&prev, prev_path, &err)) {
-		error("'%s' (--prev): %s", prev_path, err.buf);
+		error("%s (--prev): %s", qpath(prev_path), err.buf);
 		goto out;
 	}
 	known = xcalloc(nknown + 1, sizeof(*known));
 	known_sets = xcalloc(nknown + 1, sizeof(*known_sets));
 	for (size_t i = 0; i < nknown; i++) {
 		if (memfile_load(&known[i], known_paths[i], &err)) {
-			error("'%s' (--known): %s", known_paths[i], err.buf);
+			error("%s (--known): %s", qpath(known_paths[i]), err.buf);
 			goto out;
 		}
 		known_sets[i] = &known[i].set;
@@ -121,9 +121,9 @@ int cmd_stamp(int argc, char **argv)
 		      : prev.format != MEMFILE_EMPTY ? prev.format
 						     : MEMFILE_ARRAY;
 	if (st.future)
-		warning("'%s': %zu known versions are stamped more than a day ahead of "
+		warning("%s: %zu known versions are stamped more than a day ahead of "
 			"this machine's clock; is a clock wrong?",
-			path, st.future);
+			qpath(path), st.future);
 	if (output) {
 		if (memfile_write(output, &out, (enum memfile_format)fmt, ATOMIC_FSYNC))
 			goto out;
@@ -136,8 +136,8 @@ int cmd_stamp(int argc, char **argv)
 	}
 	if (!quiet)
 		fprintf(stderr,
-			"stamped '%s': %zu kept, %zu added, %zu changed, %zu deleted\n",
-			path, st.kept, st.added, st.changed, st.deleted);
+			"stamped %s: %zu kept, %zu added, %zu changed, %zu deleted\n",
+			qpath(path), st.kept, st.added, st.changed, st.deleted);
 	ret = EXIT_OK;
 out:
 	entry_set_release(&out);

@@ -166,13 +166,13 @@ static void check_files(struct verify *v, const struct tracked_list *index,
 		v->files++;
 		buf_reset(&err);
 		if (memfile_load(mf, t->path, &err)) {
-			problem(v, "'%s': %s", t->path, err.buf);
+			problem(v, "%s: %s", qpath(t->path), err.buf);
 			v->unfixed++;
 			continue;
 		}
 		loaded[i] = 1;
 		if (mf->duplicates) {
-			problem(v, "'%s': %zu keys appear more than once", t->path,
+			problem(v, "%s: %zu keys appear more than once", qpath(t->path),
 				mf->duplicates);
 			rewrite = 1;
 		}
@@ -181,10 +181,10 @@ static void check_files(struct verify *v, const struct tracked_list *index,
 				unstamped += mf->set.v[k]->stamp.instant == STAMP_NONE;
 			if (unstamped) {
 				problem(v,
-					"'%s': %zu entries have no _crdt_metadata "
+					"%s: %zu entries have no _crdt_metadata "
 					"(committed "
 					"without the pre-commit hook)",
-					t->path, unstamped);
+					qpath(t->path), unstamped);
 				rewrite = 1;
 			}
 		}
@@ -195,9 +195,9 @@ static void check_files(struct verify *v, const struct tracked_list *index,
 		if (mf->size &&
 		    (text.len != mf->size || memcmp(text.buf, mf->bytes, mf->size))) {
 			problem(v,
-				"'%s': not in canonical form (one entry per line, in key "
+				"%s: not in canonical form (one entry per line, in key "
 				"order)",
-				t->path);
+				qpath(t->path));
 			rewrite = 1;
 		}
 		if (rewrite && v->fix) {
@@ -205,12 +205,12 @@ static void check_files(struct verify *v, const struct tracked_list *index,
 				stamp_unstamped(&mf->set, t->path, &unstamped);
 			if (!memfile_write(t->path, &mf->set, fmt, ATOMIC_FSYNC)) {
 				v->fixed++;
-				note(v, "fixed: '%s'", t->path);
+				note(v, "fixed: %s", qpath(t->path));
 			} else {
 				v->unfixed++;
 			}
 		} else if (!rewrite) {
-			note(v, "ok: '%s': %zu entries", t->path, mf->set.nr);
+			note(v, "ok: %s: %zu entries", qpath(t->path), mf->set.nr);
 		}
 	}
 	buf_release(&err);
@@ -251,8 +251,8 @@ static void check_unified(struct verify *v, const struct tracked_list *index,
 		}
 		free(dir);
 		if (!loaded[u] || !ok) {
-			note(v, "skipped: '%s': a file it is joined from is not valid",
-			     ut->path);
+			note(v, "skipped: %s: a file it is joined from is not valid",
+			     qpath(ut->path));
 			entry_set_release(&hosts);
 			continue;
 		}
@@ -263,28 +263,28 @@ static void check_unified(struct verify *v, const struct tracked_list *index,
 		compare_sets(&joined, &mfs[u].set, &m2, &o2, &e2);
 		if (m2 || o2) {
 			problem(v,
-				"'%s' is not the join of the %zu host files beside it: "
+				"%s is not the join of the %zu host files beside it: "
 				"%zu "
 				"entries missing, %zu older than a host's",
-				ut->path, nhosts, m2, o2);
+				qpath(ut->path), nhosts, m2, o2);
 			if (v->fix &&
 			    !memfile_write(ut->path, &joined,
 					   mfs[u].format == MEMFILE_EMPTY ? MEMFILE_ARRAY
 									  : mfs[u].format,
 					   ATOMIC_FSYNC)) {
 				v->fixed++;
-				note(v, "fixed: '%s' is now the join", ut->path);
+				note(v, "fixed: %s is now the join", qpath(ut->path));
 			}
 		} else {
-			note(v, "ok: '%s' is the join of %zu host files", ut->path,
+			note(v, "ok: %s is the join of %zu host files", qpath(ut->path),
 			     nhosts);
 		}
 		if (extra)
 			note(v,
-			     "note: '%s' holds %zu entries no host file has (kept: "
+			     "note: %s holds %zu entries no host file has (kept: "
 			     "nothing in "
 			     "it is ever dropped)",
-			     ut->path, extra);
+			     qpath(ut->path), extra);
 		(void)missing;
 		(void)older;
 		entry_set_release(&joined);
@@ -352,7 +352,7 @@ static void repair(struct verify *v, const char *path, const struct memfile *wan
 				   ATOMIC_FSYNC))
 			v->fixed++;
 	} else if (memfile_load(&now, path, &err)) {
-		error("'%s': %s; not repaired", path, err.buf);
+		error("%s: %s; not repaired", qpath(path), err.buf);
 		v->unfixed++;
 	} else {
 		crdt_join_sets(&now.set, &want->set, &joined);
@@ -361,7 +361,7 @@ static void repair(struct verify *v, const char *path, const struct memfile *wan
 							       : now.format,
 				   ATOMIC_FSYNC)) {
 			v->fixed++;
-			note(v, "fixed: '%s' now holds what the merge lost", path);
+			note(v, "fixed: %s now holds what the merge lost", qpath(path));
 		}
 	}
 	entry_set_release(&joined);
@@ -413,22 +413,23 @@ static void check_merge(struct verify *v, const char *attributes, char *line)
 				compare_sets(&mw.set, &mg.set, &missing, &older, &extra);
 			if (!tg)
 				problem(v,
-					"merge %s: '%s' is missing; a merge with the "
+					"merge %s: %s is missing; a merge with the "
 					"driver keeps it",
-					subject.buf, ta->path);
+					subject.buf, qpath(ta->path));
 			else if (!gok)
 				problem(v,
-					"merge %s: '%s' is not a valid memory file (a "
+					"merge %s: %s is not a valid memory file (a "
 					"text merge?)",
-					subject.buf, tg->path);
+					subject.buf, qpath(tg->path));
 			else
 				problem(v,
-					"merge %s: '%s' is not what the driver gives: "
+					"merge %s: %s is not what the driver gives: "
 					"%zu entries "
 					"missing, %zu different, %zu extra (merged "
 					"without the "
 					"driver?)",
-					subject.buf, tg->path, missing, older, extra);
+					subject.buf, qpath(tg->path), missing, older,
+					extra);
 			if (v->fix && wok)
 				repair(v, tw->path, &mw);
 			else if (v->fix)
@@ -458,8 +459,8 @@ static void report_setup(const struct verify *v)
 	if (st.driver && st.driver_ok && st.recursive_ok)
 		note(v, "setup: merge driver: %s", st.driver);
 	else if (st.driver)
-		note(v, "setup: merge driver: '%s' %s; run 'git-merge-crdtmem install'",
-		     st.driver,
+		note(v, "setup: merge driver: %s %s; run 'git-merge-crdtmem install'",
+		     qpath(st.driver),
 		     !st.driver_ok ? "does not run an installed git-merge-crdtmem"
 				   : "is set but merge.crdtmem.recursive is not crdtmem");
 	else
@@ -473,10 +474,10 @@ static void report_setup(const struct verify *v)
 		if (!st.hooks_ok[i])
 			buf_addf(&missing, " %s", setup_hook_names[i]);
 	if (missing.len)
-		note(v, "setup: hooks missing in '%s':%s",
-		     st.hooks_dir ? st.hooks_dir : "?", missing.buf);
+		note(v, "setup: hooks missing in %s:%s",
+		     qpath(st.hooks_dir ? st.hooks_dir : "?"), missing.buf);
 	else
-		note(v, "setup: hooks: installed in '%s'", st.hooks_dir);
+		note(v, "setup: hooks: installed in %s", qpath(st.hooks_dir));
 out:
 	setup_state_release(&st);
 	buf_release(&missing);
@@ -494,7 +495,7 @@ static int check_merges(struct verify *v, const char *range)
 		goto out;
 	buf_addf(&attributes, "%s/crdtmem", gitdir.buf);
 	if (mkdir_p(attributes.buf)) {
-		error("cannot create '%s': %s", attributes.buf, strerror(errno));
+		error("cannot create %s: %s", qpath(attributes.buf), strerror(errno));
 		goto out;
 	}
 	buf_addstr(&attributes, "/verify-attributes");
@@ -504,7 +505,7 @@ static int check_merges(struct verify *v, const char *range)
 		  NULL);
 	c.capture_out = c.capture_err = 1;
 	if (child_run(&c)) {
-		error("cannot list the merges of '%s': %s", range, c.err.buf);
+		error("cannot list the merges of %s: %s", qpath(range), c.err.buf);
 		goto out;
 	}
 	for (char *line = c.out.buf, *end; *line; line = end) {
@@ -549,15 +550,15 @@ int cmd_verify(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return usage_error(verify_usage, "unexpected argument '%s'",
-				   argv[optind]);
+		return usage_error(verify_usage, "unexpected argument %s",
+				   qpath(argv[optind]));
 	if (git_output(&top, repo, "rev-parse", "--show-toplevel", NULL) || !top.len) {
-		error("'%s' is not in the work tree of a git repository",
-		      repo ? repo : ".");
+		error("%s is not in the work tree of a git repository",
+		      qpath(repo ? repo : "."));
 		goto out;
 	}
 	if (chdir(top.buf)) {
-		error("cannot change to '%s': %s", top.buf, strerror(errno));
+		error("cannot change to %s: %s", qpath(top.buf), strerror(errno));
 		goto out;
 	}
 	v.self = realpath("/proc/self/exe", NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cmds.h"
+#include "diag.h"
 
 const char *crdtmem_argv0;
 
@@ -27,10 +28,10 @@ int bad_option(const char *usage, char **argv, int c)
 	const char *arg = optind > 0 ? argv[optind - 1] : "";
 
 	if (c == ':')
-		return usage_error(usage, "option '%s' needs a value", arg);
+		return usage_error(usage, "option %s needs a value", qpath(arg));
 	if (optopt)
 		return usage_error(usage, "unknown option '-%c'", optopt);
-	return usage_error(usage, "unknown option '%s'", arg);
+	return usage_error(usage, "unknown option %s", qpath(arg));
 }
 
 int show_help(const char *usage, const char *help)

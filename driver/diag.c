@@ -8,12 +8,93 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void report(const char *prefix, const char *fmt, va_list ap)
+/*
+ * Append the C-style escape of byte c to out (git's quote_c_style): the
+ * named escapes, else three octal digits.
+ */
+static size_t escape_byte(char *out, unsigned char c)
 {
-	char msg[4096];
+	static const char named[] = "\a\b\t\n\v\f\r";
+	const char *p = c >= '\a' && c <= '\r' ? strchr(named, c) : NULL;
+
+	if (c == '"' || c == '\\') {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	}
+	if (p) {
+		out[0] = '\\';
+		out[1] = "abtnvfr"[p - named];
+		return 2;
+	}
+	out[0] = '\\';
+	out[1] = (char)('0' + (c >> 6));
+	out[2] = (char)('0' + ((c >> 3) & 7));
+	out[3] = (char)('0' + (c & 7));
+	return 4;
+}
+
+static int is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/*
+ * Print one line. Whatever the arguments held (a path, a line of git's
+ * output), a control character left in the message is escaped, so that a
+ * message is always one line and cannot move the terminal's cursor; a
+ * final newline of the arguments is dropped.
+ */
+__attribute__((format(printf, 2, 0))) static void report(const char *prefix,
+							 const char *fmt, va_list ap)
+{
+	char msg[4096], out[4 * sizeof(msg)];
+	size_t len, n = 0;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "%s%s\n", prefix, msg);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)msg[i];
+		if (is_control(c) && c != '\t')
+			n += escape_byte(out + n, c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	fprintf(stderr, "%s%s\n", prefix, out);
+}
+
+/* Room for a quoted path: 4 bytes per byte at worst, and the quotes. */
+#define QPATH_SIZE  8192
+#define QPATH_SLOTS 4
+
+const char *qpath(const char *path)
+{
+	static _Thread_local char slot[QPATH_SLOTS][QPATH_SIZE];
+	static _Thread_local unsigned next;
+	char *out = slot[next++ % QPATH_SLOTS];
+	size_t n = 0;
+	int plain = 1;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p && plain; p++)
+		plain = !is_control(*p) && *p != '"' && *p != '\\' && *p < 0x80;
+	out[n++] = plain ? '\'' : '"';
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (n + 8 >= QPATH_SIZE) {
+			memcpy(out + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (!plain && (is_control(*p) || *p == '"' || *p == '\\' || *p >= 0x80))
+			n += escape_byte(out + n, *p);
+		else
+			out[n++] = (char)*p;
+	}
+	out[n++] = plain ? '\'' : '"';
+	out[n] = '\0';
+	return out;
 }
 
 int error(const char *fmt, ...)

@@ -33,6 +33,16 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void bug_fl(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * A path as messages show it, quoted the way git quotes paths
+ * (core.quotePath's default): 'memory-a.json' when it is plain, or in
+ * double quotes with C-style escapes ("a\nb", "caf\303\251") when it holds
+ * control characters, '"', '\\' or bytes >= 0x80. Use it with %s in place
+ * of '%s'. Returns a static buffer of the calling thread, valid until its
+ * fourth call after; a path of more than about 8000 bytes is cut with "...".
+ */
+const char *qpath(const char *path);
+
 /* malloc/realloc/strdup that die() instead of returning NULL. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);

@@ -319,7 +319,8 @@ static struct entry *read_compacted(struct arena *a, const char *text, size_t le
 		}
 		if (e) {
 			/* written once, where it stays: never read again */
-			e->text = a ? arena_memdup0(a, cb->buf, cb->len) : xmemdup0(cb->buf, cb->len);
+			e->text = a ? arena_memdup0(a, cb->buf, cb->len)
+				    : xmemdup0(cb->buf, cb->len);
 			e->owns_text = !a;
 			e->raw = text;
 			e->raw_len = *end;

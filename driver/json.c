@@ -43,7 +43,7 @@ struct parser {
 		size_t start, end; /* in out: from the name's quote to the value's end */
 		size_t name_len;   /* the name's, at start + 1 */
 		int rank;	   /* json_key_rank_n of the name */
-	} *members;
+	} * members;
 	size_t nmembers, alloc_members;
 };
 
@@ -693,8 +693,8 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 		}
 		if (p->pos < p->len && p->text[p->pos] == close) {
 			if (object)
-				order_members(p, out, p->members + base, p->nmembers - base,
-					      p->depth == 1);
+				order_members(p, out, p->members + base,
+					      p->nmembers - base, p->depth == 1);
 			p->nmembers = base;
 			put_ch(out, close);
 			p->pos++;

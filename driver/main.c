@@ -4,6 +4,7 @@
  * (BASE OURS THEIRS [MARKER-SIZE [PATH]], without a command name) is the
  * merge command. The only place that exits.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,9 +112,9 @@ static int unknown_command(const char *name)
 			best = commands[i].name;
 		}
 	}
-	fprintf(stderr, "error: unknown command '%s'\n", name);
+	fprintf(stderr, "error: unknown command %s\n", qpath(name));
 	if (best)
-		fprintf(stderr, "hint: did you mean '%s'?\n", best);
+		fprintf(stderr, "hint: did you mean %s?\n", qpath(best));
 	fprintf(stderr, "hint: 'git-merge-crdtmem --help' lists the commands\n");
 	return EXIT_USAGE;
 }
@@ -156,7 +157,7 @@ static int run(int argc, char **argv)
 	if ((cmd = find_command(name)))
 		return cmd->fn(argc - 1, argv + 1);
 	if (name[0] == '-')
-		return usage_error(main_usage, "unknown option '%s'", name);
+		return usage_error(main_usage, "unknown option %s", qpath(name));
 	/*
 	 * git's calling form: the first operand is the base's temporary file
 	 * (".merge_file_XXXXXX"), or a path to a file. Anything else is a
@@ -171,5 +172,11 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	crdtmem_argv0 = argc > 0 ? argv[0] : NULL;
+	/*
+	 * Past a file size limit (ulimit -f) a write fails with EFBIG and is
+	 * reported, instead of SIGXFSZ killing the driver with a status above
+	 * 128 (which makes newer git abort the whole merge).
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	return run(argc, argv);
 }

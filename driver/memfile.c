@@ -135,13 +135,15 @@ static void parse_elements(struct array_job *job)
 			job->ret = 1;
 			break;
 		}
-		if (c && c->raw_len <= len - pos && !memcmp(data + pos, c->raw, c->raw_len)) {
+		if (c && c->raw_len <= len - pos &&
+		    !memcmp(data + pos, c->raw, c->raw_len)) {
 			e = entry_ref((struct entry *)c);
 			cur->j++;
 			end = pos + c->raw_len;
 		} else if (pos < len && data[pos] == '{') {
 			/* a canonical element, wherever it ends */
-			e = entry_read_canonical_prefix(job->arena, data + pos, len - pos, &end);
+			e = entry_read_canonical_prefix(job->arena, data + pos, len - pos,
+							&end);
 			if (e) {
 				end += pos;
 				resync(cur, e);
@@ -150,7 +152,8 @@ static void parse_elements(struct array_job *job)
 		if (!e) {
 			size_t at = 0;
 			buf_reset(&why);
-			e = entry_read_value(job->arena, data + pos, len - pos, &end, &why, &at);
+			e = entry_read_value(job->arena, data + pos, len - pos, &end,
+					     &why, &at);
 			if (!e) {
 				array_fail(job, pos + at, why.buf);
 				break;
@@ -170,7 +173,8 @@ static void parse_elements(struct array_job *job)
 			pos++;
 			break;
 		}
-		array_fail(job, pos, pos < len ? "expected ',' or ']'" : "unterminated array");
+		array_fail(job, pos,
+			   pos < len ? "expected ',' or ']'" : "unterminated array");
 		break;
 	}
 	job->end = pos;
@@ -370,7 +374,6 @@ static void *parse_lines_thread(void *job)
 	return NULL;
 }
 
-
 /*
  * Read data[start..stop) as lines into mf->set, in two halves when large.
  * Returns 0, -1 (err says why) or 1 when the file is not in that layout.
@@ -455,6 +458,9 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 	mf->duplicates = 0;
 	if (!mf->arena[0])
 		mf->arena[0] = arena_new();
+	/* A UTF-8 byte-order mark (some Windows editors write one) is dropped. */
+	size_t bom = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+	pos = bom;
 	while (pos < len && is_ws(data[pos]))
 		pos++;
 	if (pos == len)
@@ -471,7 +477,7 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 		}
 	} else if (data[pos] == '{') {
 		mf->format = MEMFILE_JSONL;
-		ret = read_lines(mf, data, 0, len, 0, &cur, err);
+		ret = read_lines(mf, data, bom, len, 0, &cur, err);
 	} else {
 		return bad(mf, err, data, pos,
 			   "expected a JSON array or JSON lines (one object per line)");
@@ -511,7 +517,8 @@ int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *
  */
 static int read_file(struct memfile *mf, const char *path, struct buf *err)
 {
-	int fd = open(path, O_RDONLY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK);
 	struct stat st;
 	struct buf *out = &mf->copy;
 
@@ -534,9 +541,11 @@ static int read_file(struct memfile *mf, const char *path, struct buf *err)
 			close(fd);
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (!S_ISREG(st.st_mode)) {
+		/* A FIFO or a device (/dev/zero) would be read without end. */
 		close(fd);
-		buf_addstr(err, "cannot read: is a directory");
+		buf_addstr(err, S_ISDIR(st.st_mode) ? "cannot read: is a directory"
+						    : "cannot read: not a regular file");
 		return -1;
 	}
 	buf_grow(out, st.st_size > 0 ? (size_t)st.st_size : 4096);

@@ -37,7 +37,9 @@ struct memfile {
 #define MEMFILE_INIT                                                                     \
 	{                                                                                \
 		ENTRY_SET_INIT, MEMFILE_EMPTY, 0, NULL, 0, BUF_INIT, NULL, 0,            \
-			{NULL, NULL}                                                     \
+		{                                                                        \
+			NULL, NULL                                                       \
+		}                                                                        \
 	}
 
 /*

@@ -107,7 +107,8 @@ static int mark_governed(const char *dir, struct tracked_list *l, int fallback)
 			break;
 		struct tracked *t = &l->v[i];
 		if (strcmp(path, t->path))
-			die("git check-attr answered for '%s', not '%s'", path, t->path);
+			die("git check-attr answered for %s, not %s", qpath(path),
+			    qpath(t->path));
 		t->governed = !strcmp(value, "crdtmem") ||
 			      (fallback && !strcmp(value, "unspecified") &&
 			       default_governed(t->path));
@@ -233,7 +234,7 @@ int memrepo_stage(const char *dir, const char *path, const char *mode, const cha
 	c.in_len = len;
 	c.capture_out = c.capture_err = 1;
 	if (child_run(&c) || c.out.len < 40) {
-		error("cannot store '%s' in git: %s", path, c.err.buf);
+		error("cannot store %s in git: %s", qpath(path), c.err.buf);
 		goto out;
 	}
 	snprintf(oid, 72, "%.*s", (int)strcspn(c.out.buf, "\r\n"), c.out.buf);
@@ -244,7 +245,7 @@ int memrepo_stage(const char *dir, const char *path, const char *mode, const cha
 	c.dir = dir;
 	c.capture_err = 1;
 	if (child_run(&c)) {
-		error("cannot stage '%s': %s", path, c.err.buf);
+		error("cannot stage %s: %s", qpath(path), c.err.buf);
 		goto out;
 	}
 	ret = 0;
@@ -292,8 +293,8 @@ int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n, struct buf
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (strchr(blobs[i].name, '\n'))
-			return error("'%s': a path with a newline cannot be read",
-				     blobs[i].name);
+			return error("%s: a path with a newline cannot be read",
+				     qpath(blobs[i].name));
 		buf_addstr(&in, blobs[i].name);
 		buf_addch(&in, '\n');
 	}
@@ -360,7 +361,7 @@ int memrepo_git_dir(const char *dir, struct buf *out)
 	if (!stat(out->buf, &st) && S_ISDIR(st.st_mode))
 		return 0;
 	if (git_output(out, dir, "rev-parse", "--absolute-git-dir", NULL) || !out->len)
-		return error("cannot find the git dir of '%s'", dir ? dir : ".");
+		return error("cannot find the git dir of %s", qpath(dir ? dir : "."));
 	return 0;
 }
 
@@ -402,7 +403,7 @@ static int stage_into(const char *dir, const char *gitdir, const struct stage_it
 		goto done;
 	buf_addf(&tmpdir, "%s/crdtmem", gitdir);
 	if (mkdir_p(tmpdir.buf)) {
-		error("cannot create '%s': %s", tmpdir.buf, strerror(errno));
+		error("cannot create %s: %s", qpath(tmpdir.buf), strerror(errno));
 		goto out;
 	}
 	child_git(&c, "hash-object", "-w", "--no-filters", "--", NULL);
@@ -412,7 +413,7 @@ static int stage_into(const char *dir, const char *gitdir, const struct stage_it
 		int fd = mkstemp(name.buf);
 		if (fd < 0 || atomic_write_full(fd, items[i].data, items[i].len) ||
 		    close(fd)) {
-			error("cannot write '%s': %s", name.buf, strerror(errno));
+			error("cannot write %s: %s", qpath(name.buf), strerror(errno));
 			if (fd >= 0)
 				unlink(name.buf);
 			buf_release(&name);

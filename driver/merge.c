@@ -72,7 +72,7 @@ static int merge_jobs(struct merge_result *res, struct side_job jobs[3], int big
 		load_side(&jobs[MERGE_THEIRS]);
 	for (int i = 0; i < 3; i++) {
 		if (jobs[i].ret) {
-			error("'%s' (%s): %s", label, merge_side_names[i],
+			error("%s (%s): %s", qpath(label), merge_side_names[i],
 			      jobs[i].err.buf);
 			res->bad[i] = bad = 1;
 		}

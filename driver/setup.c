@@ -222,7 +222,7 @@ int setup_git_path(struct buf *out, const char *dir, const char *what)
 	c.dir = dir;
 	c.capture_out = c.capture_err = 1;
 	if (child_run(&c) != 0 || !c.out.len) {
-		ret = error("'%s' is not in a git repository", dir ? dir : ".");
+		ret = error("%s is not in a git repository", qpath(dir ? dir : "."));
 		goto out;
 	}
 	while (c.out.len && c.out.buf[c.out.len - 1] == '\n')
@@ -230,7 +230,7 @@ int setup_git_path(struct buf *out, const char *dir, const char *what)
 	if (c.out.buf[0] != '/') {
 		base = realpath(dir ? dir : ".", NULL);
 		if (!base) {
-			ret = error("cannot resolve '%s': %s", dir ? dir : ".",
+			ret = error("cannot resolve %s: %s", qpath(dir ? dir : "."),
 				    strerror(errno));
 			goto out;
 		}

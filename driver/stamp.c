@@ -152,9 +152,14 @@ int stamp_parse_iso8601(const char *s, int64_t *ns)
 			return -1;
 		if (oh > 23 || om > 59)
 			return -1;
-	} else {
-		return -1; /* a time without an offset names no instant */
+	} else if (*s) {
+		return -1;
 	}
+	/*
+	 * No offset at all (Python's naive isoformat(), "2025-01-01 00:00:00"):
+	 * read as UTC, as the tools that write it mean it; refusing it would
+	 * stop every merge of their files.
+	 */
 	if (*s)
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||

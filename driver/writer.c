@@ -37,9 +37,9 @@ int writer_host_named(struct buf *out, const char *configured)
 		buf_addstr(out, name);
 	}
 	if (!valid_host(out->buf))
-		return error("'%s' cannot be a host name: it must be non-empty, "
+		return error("%s cannot be a host name: it must be non-empty, "
 			     "without '/' or control characters",
-			     out->buf);
+			     qpath(out->buf));
 	return 0;
 }
 
@@ -65,7 +65,7 @@ int writer_clock(struct restamp_clock *clock, const char *host)
 	if (fixed && *fixed) {
 		int is_string = strspn(fixed, "0123456789.") != strlen(fixed);
 		if (stamp_parse_text(fixed, is_string, &clock->now_ns))
-			return error("CRDTMEM_NOW='%s' is not a timestamp", fixed);
+			return error("CRDTMEM_NOW=%s is not a timestamp", qpath(fixed));
 		return 0;
 	}
 	clock->now_ns = stamp_now_ns();

@@ -75,21 +75,25 @@ static void make_files(int n, const char *decoy, struct buf *jsonl, struct buf *
 	buf_addstr(pretty, "[\n");
 	for (int i = 0; i < n; i++) {
 		const char *obs = i == n / 2 && decoy ? decoy : "plain";
-		buf_addf(jsonl,
-			 "{\"type\":\"entity\",\"name\":\"e%06d\",\"entityType\":\"t\","
-			 "\"observations\":[\"%s %d\",\"z\"],\"_crdt_metadata\":{\"host\":"
-			 "\"h\",\"timestamp\":\"2026-01-01T00:00:00.%03dZ\",\"version\":%d,"
-			 "\"unique_id\":\"u%d\"}}\n",
-			 i, obs, i, i % 1000, i, i);
+		buf_addf(
+			jsonl,
+			"{\"type\":\"entity\",\"name\":\"e%06d\",\"entityType\":\"t\","
+			"\"observations\":[\"%s %d\",\"z\"],\"_crdt_metadata\":{\"host\":"
+			"\"h\",\"timestamp\":\"2026-01-01T00:00:00.%03dZ\",\"version\":%"
+			"d,"
+			"\"unique_id\":\"u%d\"}}\n",
+			i, obs, i, i % 1000, i, i);
 		buf_addf(oneline,
 			 "%s{\"id\": null, \"name\": \"e%06d\", \"type\": \"entity\", "
 			 "\"entityType\": \"t\", \"observations\": [\"z\", \"%s %d\"], "
 			 "\"_crdt_metadata\": {\"version\": %d, \"host\": \"h\", "
-			 "\"timestamp\": \"2026-01-01T00:00:00.%03dZ\", \"unique_id\": \"u%d\"}}",
+			 "\"timestamp\": \"2026-01-01T00:00:00.%03dZ\", \"unique_id\": "
+			 "\"u%d\"}}",
 			 i ? ", " : "", i, obs, i, i, i % 1000, i);
 		buf_addf(pretty,
 			 "%s  {\n    \"type\": \"entity\",\n    \"name\": \"e%06d\",\n"
-			 "    \"entityType\": \"t\",\n    \"observations\": [\n      \"z\",\n"
+			 "    \"entityType\": \"t\",\n    \"observations\": [\n      "
+			 "\"z\",\n"
 			 "      \"%s %d\"\n    ],\n    \"_crdt_metadata\": {\n"
 			 "      \"host\": \"h\",\n      \"timestamp\": "
 			 "\"2026-01-01T00:00:00.%03dZ\",\n      \"version\": %d,\n"
@@ -115,7 +119,8 @@ static void strip_null_ids(struct buf *b)
 	*b = out;
 }
 
-static void same_as_jsonl(const char *what, const struct buf *file, const struct buf *jsonl)
+static void same_as_jsonl(const char *what, const struct buf *file,
+			  const struct buf *jsonl)
 {
 	struct memfile a = MEMFILE_INIT, b = MEMFILE_INIT;
 	struct buf err = BUF_INIT, sa = BUF_INIT, sb = BUF_INIT;
@@ -176,9 +181,9 @@ Test(array_reader, errors_in_the_second_half_are_reported_where_they_are)
 	cr_assert_not_null(bad);
 	bad[strlen("\"entityType\": ")] = 'X'; /* not a value */
 	cr_assert_eq(memfile_parse(&mf, one.buf, one.len, &err), -1);
-	cr_assert(strstr(err.buf, tfmt("line 1, column %zu:", (size_t)(bad - one.buf) +
-								   strlen("\"entityType\": ") +
-								   1)) != NULL,
+	cr_assert(strstr(err.buf, tfmt("line 1, column %zu:",
+				       (size_t)(bad - one.buf) +
+					       strlen("\"entityType\": ") + 1)) != NULL,
 		  "%s", err.buf);
 	memfile_release(&mf);
 	buf_release(&err);
@@ -189,9 +194,10 @@ Test(array_reader, errors_in_the_second_half_are_reported_where_they_are)
 
 Test(array_reader, id_entries_with_members_in_another_order_take_the_fast_path)
 {
-	const char *text = q("[\n  {\n    'id': 'k1',\n    'type': 'entity',\n    'name': 'A',"
-			     "\n    'observations': ['b', 'a'],\n    '_crdt_metadata': {"
-			     "'version': 2, 'host': 'h'}\n  }\n]");
+	const char *text =
+		q("[\n  {\n    'id': 'k1',\n    'type': 'entity',\n    'name': 'A',"
+		  "\n    'observations': ['b', 'a'],\n    '_crdt_metadata': {"
+		  "'version': 2, 'host': 'h'}\n  }\n]");
 	struct memfile mf = MEMFILE_INIT;
 	struct buf err = BUF_INIT;
 	static const char want[] = "{\"type\":\"entity\",\"id\":\"k1\",\"name\":\"A\","
@@ -282,9 +288,10 @@ Test(join_all, equals_the_pairwise_join_of_the_copies_in_any_number)
 		}
 		struct entry *all = crdt_join_all(v, n);
 		cr_assert(entry_equal(fold, all),
-			  "seed %#llx, round %d, %zu copies:\n pairwise %.*s\n at once  %.*s",
-			  (unsigned long long)seed, round, n, (int)fold->text_len, fold->text,
-			  (int)all->text_len, all->text);
+			  "seed %#llx, round %d, %zu copies:\n pairwise %.*s\n at once  "
+			  "%.*s",
+			  (unsigned long long)seed, round, n, (int)fold->text_len,
+			  fold->text, (int)all->text_len, all->text);
 		entry_unref(fold);
 		entry_unref(all);
 		for (size_t i = 0; i < n; i++)
@@ -298,19 +305,20 @@ Test(join_all, a_file_with_thousands_of_copies_keeps_every_observation)
 	struct memfile mf = MEMFILE_INIT;
 
 	for (int i = 0; i < 20000; i++)
-		buf_addf(&text,
-			 "{\"type\":\"entity\",\"name\":\"solo\",\"entityType\":\"p\","
-			 "\"observations\":[\"obs %05d\"],\"_crdt_metadata\":{\"host\":\"h\","
-			 "\"timestamp\":\"2026-01-01T00:00:%02d.%03dZ\",\"version\":1}}\n",
-			 i, i / 1000 % 60, i % 1000);
+		buf_addf(
+			&text,
+			"{\"type\":\"entity\",\"name\":\"solo\",\"entityType\":\"p\","
+			"\"observations\":[\"obs "
+			"%05d\"],\"_crdt_metadata\":{\"host\":\"h\","
+			"\"timestamp\":\"2026-01-01T00:00:%02d.%03dZ\",\"version\":1}}\n",
+			i, i / 1000 % 60, i % 1000);
 	cr_assert_eq(memfile_parse(&mf, text.buf, text.len, &err), 0, "%s", err.buf);
 	cr_assert_eq(mf.set.nr, 1);
 	cr_assert_eq(mf.duplicates, 1);
 	const struct entry *e = mf.set.v[0];
 	size_t count = 0;
-	for (const char *p = e->text; (p = memmem(p, e->text_len - (size_t)(p - e->text),
-						  "\"obs ", 5));
-	     p++)
+	for (const char *p = e->text;
+	     (p = memmem(p, e->text_len - (size_t)(p - e->text), "\"obs ", 5)); p++)
 		count++;
 	cr_assert_eq(count, 20000);
 	/* the newest copy's metadata */

@@ -54,6 +54,21 @@ Test(instant, offsets_are_applied)
 	cr_assert_eq(iso("2026-11-22T02:25:50.250+05:30"), T_NOV * NS + 250000000LL);
 }
 
+Test(instant, no_offset_is_read_as_utc)
+{
+	/* Python's naive isoformat(), with and without microseconds */
+	cr_assert_eq(iso("2026-11-21T20:55:50"), T_NOV * NS);
+	cr_assert_eq(iso("2026-11-21T20:55:50.123456"), T_NOV * NS + 123456000LL);
+	cr_assert_eq(iso("2026-11-21 20:55:50"), T_NOV * NS);
+}
+
+Test(instant, a_space_for_the_t)
+{
+	cr_assert_eq(iso("2026-11-21 20:55:50Z"), T_NOV * NS);
+	cr_assert_eq(iso("2026-11-21 20:55:50+00:00"), T_NOV * NS);
+	cr_assert_eq(iso("2026-11-21 20:55:50.250Z"), T_NOV * NS + 250000000LL);
+}
+
 Test(instant, before_1970_is_negative)
 {
 	cr_assert_eq(iso("1969-12-31T23:59:59Z"), -NS);
@@ -77,6 +92,10 @@ Test(instant, strings_that_are_not_timestamps_are_rejected)
 		"2026-11-21T20:55:50.Z",
 		"2026-11-21T20:55:50Zjunk",
 		"2026-11-21T20:55:50+2",
+		"2026-11-21T20:55:50 ",
+		"2026-11-21T20:55",
+		"2026-11-21T20:55:50.",
+		"2026-11-21T20:55:50x",
 		"2026-00-10T00:00:00Z",
 		"2026-11-00T00:00:00Z",
 		"2026-11-21 T20:55:50Z",
@@ -120,10 +139,22 @@ Test(instant, out_of_range_years_do_not_wrap)
 {
 	int64_t ns = 0;
 
-	if (stamp_parse_iso8601("2300-01-01T00:00:00Z", &ns) == 0)
-		cr_assert_gt(ns, T_NOV * NS, "2300 parsed as %lld", (long long)ns);
-	if (stamp_parse_iso8601("1000-01-01T00:00:00Z", &ns) == 0)
-		cr_assert_lt(ns, 0, "year 1000 parsed as %lld", (long long)ns);
+	/* Outside what 64-bit nanoseconds hold: refused, never clamped. */
+	static const char *const cases[] = {
+		"2300-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z",
+		"1000-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+		"2300-01-01T00:00:00",	"2255-12-31T23:59:59Z",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		ns = 42;
+		cr_assert_eq(stamp_parse_iso8601(cases[i], &ns), -1,
+			     "'%s' accepted as %lld", cases[i], (long long)ns);
+		cr_assert_eq(ns, 42, "'%s' changed the result", cases[i]);
+	}
+	/* The ends of the range are read exactly. */
+	cr_assert_eq(iso("2255-01-01T00:00:00Z"), 8993721600LL * NS);
+	cr_assert_eq(iso("1700-01-01T00:00:00Z"), -8520336000LL * NS);
 }
 
 Test(instant, epoch_seconds_as_text)
