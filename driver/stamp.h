@@ -32,8 +32,9 @@ int stamp_cmp(const struct stamp *a, const struct stamp *b);
 /*
  * Parse an ISO-8601 / RFC 3339 timestamp ("2026-11-21T20:55:50.123Z", any
  * fraction length or none, 'T' or a space, "Z" or "+hh:mm"/"-hhmm"
- * offsets, or no offset at all, read as UTC) into *ns. Returns 0, or -1 (*ns untouched)
- * when s, a NUL-terminated string, is not such a timestamp or is out of range.
+ * offsets, or no offset at all, read as UTC) into *ns. Returns 0, or -1
+ * (*ns untouched) when s, a NUL-terminated string, is not such a timestamp
+ * or is out of range.
  */
 int stamp_parse_iso8601(const char *s, int64_t *ns);
 
