@@ -270,6 +270,60 @@ static int check_setup(struct backup *b)
 		     b->top.buf, missing, b->top.buf);
 }
 
+/*
+ * While backup rebases, $GIT_DIR/crdtmem/backup-rebase exists: a rebase
+ * found half done with it there was cut short by a killed backup (the lock
+ * is ours now, so that backup is gone), not started by a person.
+ */
+static void rebase_marker(const struct backup *b, struct buf *path)
+{
+	buf_reset(path);
+	buf_addf(path, "%s/crdtmem/backup-rebase", b->gitdir.buf);
+}
+
+static void mark_rebase(const struct backup *b, int on)
+{
+	struct buf path = BUF_INIT;
+
+	rebase_marker(b, &path);
+	if (on)
+		atomic_write(path.buf, "", 0, 0);
+	else
+		unlink(path.buf);
+	buf_release(&path);
+}
+
+/* Undo the rebase a killed backup left behind. Returns 0, or -1 (reported). */
+static int undo_interrupted_rebase(struct backup *b)
+{
+	struct buf path = BUF_INIT;
+	struct child c = CHILD_INIT;
+	struct stat st;
+	int ret = 0;
+
+	rebase_marker(b, &path);
+	if (stat(path.buf, &st))
+		goto out;
+	if (memrepo_rebasing(b->top.buf) > 0) {
+		child_git(&c, "rebase", "--abort", NULL);
+		if (run_git(b, &c, 0, NULL)) {
+			ret = error(
+				"cannot undo the rebase an interrupted backup left in "
+				"%s: %s; run 'git rebase --abort' there",
+				qpath(b->top.buf), first_line(&c.err));
+			goto out;
+		}
+		warning("undid the rebase an interrupted backup left in %s; its "
+			"commit is kept",
+			qpath(b->top.buf));
+	}
+	unlink(path.buf);
+out:
+	child_release(&c);
+	buf_release(&path);
+	return ret;
+}
+
 /* Refuse when an operation is half done or the two files have local changes. */
 static int check_clone(struct backup *b)
 {
@@ -703,7 +757,9 @@ static enum round share_once(struct backup *b)
 			progress(b, "rebasing onto '%s/%s'", b->remote.buf,
 				 b->branch.buf);
 			child_git(&c, "rebase", "-q", "--autostash", upstream.buf, NULL);
-			if (run_git(b, &c, 0, NULL)) {
+			mark_rebase(b, 1);
+			int failed = run_git(b, &c, 0, NULL);
+			if (failed) {
 				error("rebasing onto '%s/%s' stopped: %s", b->remote.buf,
 				      b->branch.buf, first_line(&c.err));
 				rebasing = memrepo_rebasing(b->top.buf);
@@ -718,8 +774,13 @@ static enum round share_once(struct backup *b)
 					"pull "
 					"--rebase %s %s' to see the conflict\n",
 					b->top.buf, b->remote.buf, b->branch.buf);
-				goto out;
 			}
+			if (failed && memrepo_rebasing(b->top.buf) > 0)
+				goto out; /* not undone: the marker stays for the next run
+					   */
+			mark_rebase(b, 0);
+			if (failed)
+				goto out;
 			child_release(&c);
 		}
 		int pushed = is_ancestor(b, "HEAD", upstream.buf);
@@ -816,10 +877,10 @@ static int run_backup(struct backup *b)
 		b->result = "refused";
 		goto out;
 	}
-	if (check_setup(b) || pick_remote(b)) {
-		b->result = "refused";
-		goto out;
-	}
+	/*
+	 * The lock first: a second backup of this clone waits here rather
+	 * than see the first one's rebase half done.
+	 */
 	if (!b->dry_run) {
 		buf_addf(&lockpath, "%s/crdtmem", b->gitdir.buf);
 		if (mkdir_p(lockpath.buf)) {
@@ -829,8 +890,10 @@ static int run_backup(struct backup *b)
 		buf_addstr(&lockpath, "/backup.lock");
 		if (lockfile_take(&lock, lockpath.buf, b->timeout_s * 1000))
 			goto out;
+		if (undo_interrupted_rebase(b))
+			goto out;
 	}
-	if (check_clone(b)) {
+	if (check_clone(b) || check_setup(b) || pick_remote(b)) {
 		b->result = "refused";
 		goto out;
 	}
