@@ -87,7 +87,10 @@ test_expect_success 'many failed merges in a row leave 10 folders' '
 	bad_sides k2 &&
 	cd k2 &&
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
-		test_expect_code 1 crdtmem O A B 7 "memory-$i.json" 2>/dev/null || return 1
+		test_expect_code 1 crdtmem O A B 7 "memory-$i.json" 2>err || {
+			cat err
+			return 1
+		}
 	done &&
 	ls .git/crdtmem/failed >kept &&
 	test_file_lines kept 10
