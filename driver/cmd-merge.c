@@ -65,9 +65,18 @@ static int is_failed_name(const char *name)
 	return 1;
 }
 
+/* Oldest first: by time, then by pid as a number (9999 before 10000). */
 static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int c = strncmp(x, y, 17);
+	size_t lx = strlen(x + 17), ly = strlen(y + 17);
+
+	if (c)
+		return c;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x + 17, y + 17);
 }
 
 /* Remove a folder of kept inputs: its files, then itself. */
@@ -102,7 +111,7 @@ static void remove_failed(const char *top, const char *name)
  * time), so that a repository that fails to merge again and again does
  * not fill up with copies.
  */
-static void prune_failed(const char *top)
+static void prune_failed(const char *top, const char *just_made)
 {
 	char **names = NULL;
 	size_t nr = 0, alloc = 0;
@@ -124,7 +133,8 @@ static void prune_failed(const char *top)
 	if (nr)
 		qsort(names, nr, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < nr; i++) {
-		if (i + FAILED_KEEP < nr)
+		/* The folder this run made is never the one to go. */
+		if (i + FAILED_KEEP < nr && strcmp(names[i], just_made))
 			remove_failed(top, names[i]);
 		free(names[i]);
 	}
@@ -173,7 +183,7 @@ static void keep_failed_inputs(char *const files[3], const char *path)
 	file.buf[file.len - strlen("/path")] = '\0';
 	fprintf(stderr, "hint: the three inputs are kept in %s\n", qpath(file.buf));
 	file.buf[top_len] = '\0';
-	prune_failed(file.buf);
+	prune_failed(file.buf, file.buf + top_len + 1);
 out:
 	buf_release(&dir);
 	buf_release(&file);
