@@ -10,10 +10,6 @@
 
 #include "diag.h"
 
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#endif
-
 /*
  * cJSON allocates through xmalloc, which dies on running out of memory, so
  * no caller checks cJSON's results for NULL. The hooks are installed by a
@@ -496,27 +492,12 @@ static inline void put_ch(struct buf *out, char c)
 
 /*
  * The end of the run of plain ASCII string bytes (no quote, backslash,
- * control or non-ASCII byte) that starts at u[i]: 16 bytes at a time where
- * the machine has SSE2, as scan.c's scanner does.
+ * control or non-ASCII byte) that starts at u[i]: json_plain_run16, then
+ * byte by byte.
  */
 static inline size_t plain_run(const unsigned char *u, size_t i, size_t n)
 {
-#if defined(__SSE2__) && defined(__GNUC__)
-	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-	const __m128i space = _mm_set1_epi8(0x20);
-
-	while (i + 16 <= n) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
-		/* signed: bytes >= 0x80 are negative, so below 0x20 too */
-		__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, space),
-					 _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-						      _mm_cmpeq_epi8(v, bslash)));
-		int mask = _mm_movemask_epi8(m);
-		if (mask)
-			return i + (size_t)__builtin_ctz((unsigned)mask);
-		i += 16;
-	}
-#endif
+	i = json_plain_run16(u, i, n);
 	while (i < n && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
 		i++;
 	return i;

@@ -26,6 +26,9 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "strset.h"
@@ -231,6 +234,37 @@ cJSON *json_strset_array(const struct strset *s);
  * values goes through json_strset_array and json_write instead.
  */
 void json_write_strset(struct buf *out, const struct strset *s);
+
+/*
+ * Skip plain ASCII string bytes (no quote, backslash, control or non-ASCII
+ * byte) from u[i], 16 at a time where the machine has SSE2 (all of
+ * x86-64): returns the first byte that is not plain, or where fewer than 16
+ * bytes are left (i as given without SSE2). The string scanners of json.c
+ * and scan.c both start with it and finish the tail their own way.
+ */
+static inline size_t json_plain_run16(const unsigned char *u, size_t i, size_t n)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
+		/* signed: bytes >= 0x80 are negative, so below 0x20 too */
+		__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, space),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						      _mm_cmpeq_epi8(v, bslash)));
+		int mask = _mm_movemask_epi8(m);
+		if (mask)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+		i += 16;
+	}
+#else
+	(void)u;
+	(void)n;
+#endif
+	return i;
+}
 
 /* A new cJSON_Raw number item holding the decimal text of v. */
 cJSON *json_new_int(long long v);

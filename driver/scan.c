@@ -15,9 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#endif
 
 #include "json.h"
 #include "key.h"
@@ -90,24 +87,7 @@ static int scan_string(struct scanner *s)
 	s->escapes = 0;
 	for (;;) {
 		uint64_t w;
-#if defined(__SSE2__) && defined(__GNUC__)
-		/* 16 bytes at a time where the machine has it (all of x86-64). */
-		const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-		const __m128i space = _mm_set1_epi8(0x20);
-		while (i + 16 <= n) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(u + i));
-			/* signed: bytes >= 0x80 are negative, so below 0x20 too */
-			__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, space),
-						 _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-							      _mm_cmpeq_epi8(v, bslash)));
-			int mask = _mm_movemask_epi8(m);
-			if (mask) {
-				i += (size_t)__builtin_ctz((unsigned)mask);
-				break;
-			}
-			i += 16;
-		}
-#endif
+		i = json_plain_run16(u, i, n);
 		while (i + 8 <= n) {
 			memcpy(&w, u + i, 8);
 			if (word_special(w))
