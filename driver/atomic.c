@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,9 +202,14 @@ int read_whole_file(const char *path, struct buf *out)
 {
 	size_t start = out->len;
 	int fd = open(path, O_RDONLY);
+	struct stat st;
 
 	if (fd < 0)
 		return -1;
+	/* Room for the whole file at once; one more read sees its end. */
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (unsigned long long)st.st_size < SIZE_MAX / 2)
+		buf_grow(out, (size_t)st.st_size + 1);
 	for (;;) {
 		buf_grow(out, 65536);
 		ssize_t n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
@@ -222,6 +228,36 @@ int read_whole_file(const char *path, struct buf *out)
 	}
 	close(fd);
 	return 0;
+}
+
+int file_holds(const char *path, const char *data, size_t len, int *exists)
+{
+	char chunk[65536];
+	size_t at = 0;
+	struct stat st;
+	int fd = open(path, O_RDONLY), same = 0;
+
+	*exists = fd >= 0;
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (unsigned long long)st.st_size != len)
+		goto out;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			same = !n && at == len;
+			break;
+		}
+		if ((size_t)n > len - at || memcmp(chunk, data + at, (size_t)n))
+			break;
+		at += (size_t)n;
+	}
+out:
+	close(fd);
+	return same;
 }
 
 int mkdir_p(const char *path)

@@ -45,6 +45,12 @@ int atomic_write_full(int fd, const char *p, size_t n);
  */
 int read_whole_file(const char *path, struct buf *out);
 
+/*
+ * Whether the regular file at path holds exactly the len bytes at data,
+ * read in small pieces; *exists tells whether path could be opened.
+ */
+int file_holds(const char *path, const char *data, size_t len, int *exists);
+
 /* Create path and every missing folder above it (mode 0777 less the umask). */
 int mkdir_p(const char *path);
 

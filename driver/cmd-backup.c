@@ -386,7 +386,7 @@ struct head_files {
 	struct blob *blobs;
 	struct memfile *files; /* files[i] for list.v[i]; empty when not a memory file */
 	int *ok;
-	struct buf store;
+	struct blob_store store;
 	int mine, unified; /* their indexes, or -1 */
 };
 
@@ -398,7 +398,7 @@ static void head_release(struct head_files *h)
 	free(h->blobs);
 	free(h->ok);
 	tracked_list_release(&h->list);
-	buf_release(&h->store);
+	blob_store_release(&h->store);
 }
 
 static int read_head(struct backup *b, struct head_files *h)

@@ -19,6 +19,8 @@
  * merge=crdtmem attribute.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +78,10 @@ struct scene {
 	struct blob *blobs;
 	char **names;
 	size_t nblobs, fetched;
-	struct buf *stores; /* the batches' bytes, which blobs and files borrow */
-	size_t nstores;
+	struct blob_store store; /* the blobs' bytes, which files borrow */
 	/* Parsed files, kept because entries borrow their bytes. */
-	struct memfile **files; /* each allocated once: sets point into them */
+	struct memfile **files;		/* each allocated once: sets point into them */
+	const struct blob **file_blobs; /* the blob each was parsed from */
 	size_t nfiles;
 };
 
@@ -96,9 +98,8 @@ static void scene_release(struct scene *s)
 		free(s->files[i]);
 	}
 	free(s->files);
-	for (size_t i = 0; i < s->nstores; i++)
-		buf_release(&s->stores[i]);
-	free(s->stores);
+	free(s->file_blobs);
+	blob_store_release(&s->store);
 }
 
 /* Ask for the blob name (read by the next fetch). */
@@ -128,10 +129,8 @@ static int fetch(struct scene *s)
 {
 	int ret;
 
-	s->stores = xrealloc(s->stores, (s->nstores + 1) * sizeof(*s->stores));
-	buf_init(&s->stores[s->nstores], 0);
 	ret = memrepo_read_blobs(NULL, s->blobs + s->fetched, s->nblobs - s->fetched,
-				 &s->stores[s->nstores++]);
+				 &s->store);
 	if (!ret)
 		s->fetched = s->nblobs;
 	return ret;
@@ -179,17 +178,28 @@ static void want_head(struct scene *s, const char *path)
  * when bad is not NULL, else only warned about. bytes, when not NULL, gets
  * the blob's bytes.
  */
-static struct memfile *load(struct scene *s, const struct blob *b, const char *path,
-			    const char *what, int *bad, struct span *bytes)
+static struct memfile *load_with_base(struct scene *s, const struct blob *b,
+				      const char *path, const char *what, int *bad,
+				      struct span *bytes, const struct memfile *base)
 {
 	struct buf err = BUF_INIT;
 	struct memfile *mf;
 
 	if (!b)
 		return NULL;
+	/* One blob is often two versions (staged and HEAD): parse it once. */
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (s->file_blobs[i] == b || !strcmp(s->file_blobs[i]->oid, b->oid)) {
+			if (bytes) {
+				bytes->p = b->data;
+				bytes->n = b->len;
+			}
+			return s->files[i];
+		}
 	mf = xmalloc(sizeof(*mf));
 	*mf = (struct memfile)MEMFILE_INIT;
-	if (memfile_parse_borrowed(mf, b->data, b->len, &err)) {
+	if (base ? memfile_parse_with_base(mf, b->data, b->len, base, &err)
+		 : memfile_parse_borrowed(mf, b->data, b->len, &err)) {
 		if (bad) {
 			error("%s (%s): %s", qpath(path), what, err.buf);
 			(*bad)++;
@@ -203,6 +213,8 @@ static struct memfile *load(struct scene *s, const struct blob *b, const char *p
 		return NULL;
 	}
 	s->files = xrealloc(s->files, (s->nfiles + 1) * sizeof(*s->files));
+	s->file_blobs = xrealloc(s->file_blobs, (s->nfiles + 1) * sizeof(*s->file_blobs));
+	s->file_blobs[s->nfiles] = b;
 	s->files[s->nfiles++] = mf;
 	if (bytes) {
 		bytes->p = b->data;
@@ -210,6 +222,66 @@ static struct memfile *load(struct scene *s, const struct blob *b, const char *p
 	}
 	buf_release(&err);
 	return mf;
+}
+
+static struct memfile *load(struct scene *s, const struct blob *b, const char *path,
+			    const char *what, int *bad, struct span *bytes)
+{
+	return load_with_base(s, b, path, what, bad, bytes, NULL);
+}
+
+/* Blobs parsed side by side before the hook's work needs them. */
+struct preload {
+	const struct blob **blobs;
+	struct memfile **files; /* NULL where the blob is not valid */
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *preload_worker(void *data)
+{
+	struct preload *p = data;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->n) {
+		struct memfile *mf = xmalloc(sizeof(*mf));
+		struct buf err = BUF_INIT;
+		*mf = (struct memfile)MEMFILE_INIT;
+		if (memfile_parse_borrowed(mf, p->blobs[i]->data, p->blobs[i]->len,
+					   &err)) {
+			memfile_release(mf);
+			free(mf);
+			mf = NULL;
+		}
+		buf_release(&err);
+		p->files[i] = mf;
+	}
+	return NULL;
+}
+
+/*
+ * Parse the blobs on two threads and keep the valid ones for load(),
+ * which reports the invalid ones when it reaches them.
+ */
+static void preload(struct scene *s, const struct blob **blobs, size_t n)
+{
+	struct preload p = {blobs, xcalloc(n + 1, sizeof(*p.files)), n, 0};
+	pthread_t thread;
+	int threaded = n > 1 && !pthread_create(&thread, NULL, preload_worker, &p);
+
+	preload_worker(&p);
+	if (threaded)
+		pthread_join(thread, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (!p.files[i])
+			continue;
+		s->files = xrealloc(s->files, (s->nfiles + 1) * sizeof(*s->files));
+		s->file_blobs =
+			xrealloc(s->file_blobs, (s->nfiles + 1) * sizeof(*s->file_blobs));
+		s->file_blobs[s->nfiles] = blobs[i];
+		s->files[s->nfiles++] = p.files[i];
+	}
+	free(p.files);
 }
 
 static int in_dir(const char *path, const char *dir)
@@ -238,22 +310,27 @@ struct settings {
 	int allow_secrets;
 };
 
-static int read_settings(struct settings *st)
+/* Start reading the crdtmem.* settings with one git call. */
+static void settings_start(struct child *c)
 {
-	struct buf out = BUF_INIT;
+	child_git(c, "config", "-z", "--get-regexp", "^crdtmem\\.", NULL);
+	c->capture_out = c->capture_err = 1;
+	child_start(c); /* a failure is reported by child_finish */
+}
+
+static int settings_finish(struct child *c, struct settings *st)
+{
 	const char *env = getenv("CRDTMEM_ALLOW_SECRETS");
+	/* Exit 1: no crdtmem.* setting at all. */
+	int status = child_finish(c);
+	const struct buf *out = &c->out;
 
 	buf_init(&st->host, 0);
 	st->allow_secrets = env && *env && strcmp(env, "0");
-	/* Exit 1: no crdtmem.* setting at all. */
-	int status = git_output(&out, NULL, "config", "-z", "--get-regexp", "^crdtmem\\.",
-				NULL);
-	if (status < 0) {
-		buf_release(&out);
+	if (status < 0)
 		return -1;
-	}
 	/* "name\nvalue\0" records */
-	for (const char *p = out.buf; status == 0 && p < out.buf + out.len;
+	for (const char *p = out->buf; status == 0 && p < out->buf + out->len;
 	     p += strlen(p) + 1) {
 		const char *nl = strchr(p, '\n');
 		const char *value = nl ? nl + 1 : "true";
@@ -267,7 +344,6 @@ static int read_settings(struct settings *st)
 					     !strcmp(value, "on") || !strcmp(value, "1");
 		}
 	}
-	buf_release(&out);
 	return 0;
 }
 
@@ -286,17 +362,6 @@ static size_t find_secrets(const char *path, const struct entry_set *changed)
 		}
 	}
 	return found;
-}
-
-static int file_equals(const char *path, const char *data, size_t len, int *exists)
-{
-	struct buf now = BUF_INIT;
-	int same;
-
-	*exists = !read_whole_file(path, &now);
-	same = *exists && now.len == len && !memcmp(now.buf, data, len);
-	buf_release(&now);
-	return same;
 }
 
 static int same_bytes(const struct span *a, const struct buf *b)
@@ -359,7 +424,7 @@ static void add_plan(struct plans *p, const char *path, const char *mode,
 }
 
 /* Stage every plan, and update the work tree where it held what was staged. */
-static int carry_out(const struct plans *p, const char *gitdir)
+static int carry_out(const struct plans *p)
 {
 	struct stage_item *items = xcalloc(p->nr + 1, sizeof(*items));
 	int ret = -1;
@@ -370,13 +435,13 @@ static int carry_out(const struct plans *p, const char *gitdir)
 		items[i].data = p->v[i].new.buf;
 		items[i].len = p->v[i].new.len;
 	}
-	if (memrepo_stage_all(NULL, gitdir, items, p->nr))
+	if (memrepo_stage_all(NULL, items, p->nr))
 		goto out;
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct plan *pl = &p->v[i];
 		int exists;
 
-		if (file_equals(pl->path, pl->old.p, pl->old.n, &exists) ||
+		if (file_holds(pl->path, pl->old.p, pl->old.n, &exists) ||
 		    (!exists && !pl->was_staged)) {
 			if (atomic_write(pl->path, pl->new.buf, pl->new.len,
 					 ATOMIC_FSYNC))
@@ -479,8 +544,17 @@ static void pre_commit_dir(struct scene *s, const char *dir,
 		if (!t->governed || t->stage || t->is_unified || !in_dir(t->path, dir))
 			continue;
 		const struct blob *head = head_blob(s, t->path);
+		/*
+		 * HEAD's version first: the staged one shares its entries for
+		 * lines that did not change, instead of reading them again.
+		 */
+		struct memfile *prev =
+			head && strcmp(head->oid, t->oid)
+				? load(s, head, t->path, "HEAD", NULL, NULL)
+				: NULL;
 		struct memfile *staged =
-			load(s, blob_of(s, NULL, t->oid), t->path, "staged", bad, &bytes);
+			load_with_base(s, blob_of(s, NULL, t->oid), t->path, "staged",
+				       bad, &bytes, prev);
 		if (!staged)
 			continue;
 		if (head && !strcmp(head->oid, t->oid)) {
@@ -494,7 +568,6 @@ static void pre_commit_dir(struct scene *s, const char *dir,
 				"were "
 				"joined into one",
 				qpath(t->path), staged->duplicates);
-		struct memfile *prev = load(s, head, t->path, "HEAD", NULL, NULL);
 		for (size_t k = 0; k < nknown; k++)
 			kn[nk++] = known[k];
 		for (int h = 0; h < NR_OTHER_HEADS; h++)
@@ -528,26 +601,59 @@ static void pre_commit_dir(struct scene *s, const char *dir,
 	free(upath);
 }
 
+/*
+ * Parse every fetched version the commit is measured against, two at a
+ * time; staged files that changed are parsed later, sharing the entries
+ * of their HEAD version.
+ */
+static void preload_known(struct scene *s)
+{
+	const struct blob **todo = xcalloc(s->fetched + 1, sizeof(*todo));
+	const char **changed = xcalloc(s->index.nr + 1, sizeof(*changed));
+	size_t n = 0, nchanged = 0;
+
+	for (size_t k = 0; k < s->index.nr; k++) {
+		const struct tracked *t = &s->index.v[k];
+		const struct tracked *h = tracked_find(&s->head, t->path);
+		if (t->governed && !t->stage && !t->is_unified &&
+		    (!h || strcmp(h->oid, t->oid)))
+			changed[nchanged++] = t->oid;
+	}
+	for (size_t i = 0; i < s->fetched; i++) {
+		const struct blob *b = &s->blobs[i];
+		size_t k = 0;
+		while (k < nchanged && strcmp(changed[k], b->oid))
+			k++;
+		if (b->found && k == nchanged)
+			todo[n++] = b;
+	}
+	preload(s, todo, n);
+	free(todo);
+	free(changed);
+}
+
 static int pre_commit(void)
 {
 	struct scene s = {0};
 	struct plans plans = {0};
 	struct settings set = {BUF_INIT, 0};
+	struct child config = CHILD_INIT;
 	struct buf host = BUF_INIT, gitdir = BUF_INIT;
 	struct restamp_clock clock;
 	size_t secrets = 0, ndirs = 0;
 	int bad = 0, ret = EXIT_CONFLICT;
 	char **dirs = NULL;
 
-	if (memrepo_ls_index(NULL, &s.index, 0))
+	/* The settings are read while the other git calls run. */
+	settings_start(&config);
+	if (memrepo_ls_both(NULL, &s.index, 0, "HEAD", &s.head))
 		goto out;
 	dirs = memory_dirs(&s.index, &ndirs);
 	if (!ndirs) {
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (memrepo_git_dir(NULL, &gitdir) ||
-	    memrepo_ls_tree(NULL, "HEAD", &s.head, MEMREPO_NO_ATTR) < 0)
+	if (memrepo_git_dir(NULL, &gitdir))
 		goto out;
 	for (int h = 0; h < NR_OTHER_HEADS; h++) {
 		struct buf p = BUF_INIT;
@@ -575,8 +681,9 @@ static int pre_commit(void)
 				wantf(&s, other_heads[h], upath);
 		free(upath);
 	}
-	if (fetch(&s) || read_settings(&set))
+	if (fetch(&s) || settings_finish(&config, &set))
 		goto out;
+	preload_known(&s);
 	if (writer_host_named(&host, set.host.len ? set.host.buf : NULL) ||
 	    writer_clock(&clock, host.buf))
 		goto out;
@@ -598,10 +705,13 @@ static int pre_commit(void)
 				"crdtmem.allowSecrets true)\n");
 		goto out;
 	}
-	if (carry_out(&plans, gitdir.buf))
+	if (carry_out(&plans))
 		goto out;
 	ret = EXIT_OK;
 out:
+	if (config.run)
+		child_finish(&config);
+	child_release(&config);
 	plans_release(&plans);
 	free_dirs(dirs, ndirs);
 	buf_release(&set.host);
@@ -651,7 +761,7 @@ static int post_commit(void)
 		 * "git commit PATH" stages PATH's unstamped bytes in the real
 		 * index; the commit and the work tree hold the stamped ones.
 		 */
-		if (!file_equals(t->path, b->data, b->len, &exists))
+		if (!file_holds(t->path, b->data, b->len, &exists))
 			continue;
 		buf_addf(&arg, "%s,%s,%s", t->mode, h->oid, t->path);
 		child_git(&c, "update-index", "--cacheinfo", arg.buf, NULL);
@@ -748,9 +858,8 @@ static int fix_unified(int during_rebase)
 		if (unified_join(&s, dirs[d], upath, &now, &ubytes) == 1) {
 			int index_clean =
 				uhead ? uidx && !strcmp(uidx->oid, uhead->oid) : !uidx;
-			int tree_clean =
-				file_equals(upath, ubytes.p, ubytes.n, &exists) ||
-				(!exists && !uhead);
+			int tree_clean = file_holds(upath, ubytes.p, ubytes.n, &exists) ||
+					 (!exists && !uhead);
 			if (index_clean && tree_clean)
 				add_plan_bytes(&plans, upath, uhead ? uhead->mode : NULL,
 					       &ubytes, uhead != NULL, &now);
@@ -787,7 +896,7 @@ static int fix_unified(int during_rebase)
 				     "Update unified-memory.json to the join of the host "
 				     "files",
 				     &commit) ||
-		carry_out(&plans, gitdir.buf);
+		carry_out(&plans);
 	free(items);
 	buf_release(&commit);
 	if (failed) {

@@ -81,7 +81,8 @@ int cmd_migrate(int argc, char **argv)
 	static const char *const env[] = {"CRDTMEM_HOOK_COMMIT=1", NULL};
 	const char *repo = NULL;
 	int dry_run = 0, force = 0, quiet = 0, c, ret = EXIT_CONFLICT, bad = 0;
-	struct buf top = BUF_INIT, store = BUF_INIT, err = BUF_INIT, full = BUF_INIT;
+	struct buf top = BUF_INIT, err = BUF_INIT, full = BUF_INIT;
+	struct blob_store store = BLOB_STORE_INIT;
 	struct tracked_list list = TRACKED_LIST_INIT;
 	struct blob *blobs = NULL;
 	struct memfile *files = NULL;
@@ -263,7 +264,7 @@ out:
 	child_release(&ch);
 	child_release(&cm);
 	buf_release(&top);
-	buf_release(&store);
+	blob_store_release(&store);
 	buf_release(&err);
 	buf_release(&full);
 	return ret;

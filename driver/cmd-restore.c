@@ -143,7 +143,8 @@ int cmd_restore(int argc, char **argv)
 	const char *repo = NULL, *to = NULL, *at = "HEAD", *host_opt = NULL;
 	int dry_run = 0, quiet = 0, c, ret = EXIT_CONFLICT, exists = 0;
 	struct buf top = BUF_INIT, gitdir = BUF_INIT, src = BUF_INIT, name = BUF_INIT;
-	struct buf store = BUF_INIT, err = BUF_INIT, text = BUF_INIT, old = BUF_INIT;
+	struct blob_store store = BLOB_STORE_INIT;
+	struct buf err = BUF_INIT, text = BUF_INIT, old = BUF_INIT;
 	struct buf copy = BUF_INIT, host = BUF_INIT, tmp = BUF_INIT;
 	struct memfile mf = MEMFILE_INIT, cur = MEMFILE_INIT;
 	struct entry_set live = ENTRY_SET_INIT, cur_bare = ENTRY_SET_INIT,
@@ -316,7 +317,7 @@ out:
 	buf_release(&gitdir);
 	buf_release(&src);
 	buf_release(&name);
-	buf_release(&store);
+	blob_store_release(&store);
 	buf_release(&err);
 	buf_release(&text);
 	buf_release(&old);

@@ -1,12 +1,15 @@
 /*
  * Running programs with a timeout, never through a shell (see gitops.h).
  */
+/* pipe2, F_SETPIPE_SZ, posix_spawn_file_actions_addchdir_np */
+#define _GNU_SOURCE
 #include "gitops.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,185 +123,198 @@ static char **child_environ(const struct child *c)
 	return v;
 }
 
-static void close_pair(int p[2])
+static void close_fd(int *fd)
 {
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-int child_run(struct child *c)
-{
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-	int timeout = c->timeout_ms > 0 ? c->timeout_ms : git_timeout_ms();
-	struct sigaction ign, old_pipe;
-	char **envp = NULL;
-	size_t in_done = 0;
-	int status;
+/* One running child: its process and the parent's ends of its pipes. */
+struct running {
+	struct child *c;
 	pid_t pid;
+	int in, out, err; /* -1 when closed */
+	size_t in_done;
+	long long start, deadline;
+	int status;
+	unsigned reaped : 1;
+};
 
-	if (!c->nr)
-		BUG("child_run without a command");
-	c->status = -1;
-	c->timed_out = 0;
-	if ((c->in && pipe(in)) || (c->capture_out && pipe(out)) ||
-	    (c->capture_err && pipe(err))) {
-		error("cannot run %s: %s", c->args[0], strerror(errno));
-		close_pair(in);
-		close_pair(out);
-		close_pair(err);
-		return -1;
+/* A capture pipe of 1 MiB takes a large blob in a few reads, not hundreds. */
+static void widen_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	fcntl(fd, F_SETPIPE_SZ, 1 << 20); /* a smaller pipe is fine too */
+#else
+	(void)fd;
+#endif
+}
+
+/*
+ * Start r->c with posix_spawn: unlike fork, it does not copy this
+ * process's page tables, which costs milliseconds once the memory files are
+ * loaded. The child leads a process group of its own, so that a timeout
+ * stops it and whatever it started. Returns 0, or -1 reported.
+ */
+static int spawn(struct running *r)
+{
+	struct child *c = r->c;
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t def;
+	char **envp;
+	int e;
+
+	r->in = r->out = r->err = -1;
+	if ((c->in && pipe2(in, O_CLOEXEC)) ||
+	    (c->capture_out && pipe2(out, O_CLOEXEC)) ||
+	    (c->capture_err && pipe2(err, O_CLOEXEC))) {
+		e = errno;
+		for (int i = 0; i < 2; i++) {
+			close_fd(&in[i]);
+			close_fd(&out[i]);
+			close_fd(&err[i]);
+		}
+		return error("cannot run %s: %s", c->args[0], strerror(e));
 	}
+	posix_spawn_file_actions_init(&fa);
+	if (c->in)
+		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (c->capture_out)
+		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	else
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	if (c->capture_err)
+		posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	if (c->dir)
+		posix_spawn_file_actions_addchdir_np(&fa, c->dir);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setpgroup(&attr, 0);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE); /* ignored here while children run */
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
 	envp = child_environ(c);
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		error("cannot run %s: %s", c->args[0], strerror(errno));
-		close_pair(in);
-		close_pair(out);
-		close_pair(err);
-		free(envp);
-		return -1;
-	}
-	if (!pid) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		setpgid(0, 0); /* so a timeout can stop it and its children */
-		dup2(c->in ? in[0] : devnull, 0);
-		dup2(c->capture_out ? out[1] : devnull, 1);
-		if (c->capture_err)
-			dup2(err[1], 2);
-		close_pair(in);
-		close_pair(out);
-		close_pair(err);
-		if (devnull > 2)
-			close(devnull);
-		if (c->dir && chdir(c->dir)) {
-			dprintf(2, "error: cannot change to '%s': %s\n", c->dir,
-				strerror(errno));
-			_exit(126);
-		}
-		environ = envp;
-		execvp(c->args[0], c->args);
-		_exit(127);
-	}
+	e = posix_spawnp(&r->pid, c->args[0], &fa, &attr, c->args, envp);
 	free(envp);
-	if (in[0] >= 0) {
-		close(in[0]);
-		in[0] = -1;
-		fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close_fd(&in[0]);
+	close_fd(&out[1]);
+	close_fd(&err[1]);
+	if (e) {
+		close_fd(&in[1]);
+		close_fd(&out[0]);
+		close_fd(&err[0]);
+		if (e == ENOENT && c->dir && access(c->dir, F_OK))
+			return error("cannot change to '%s': %s", c->dir, strerror(e));
+		if (e == ENOENT)
+			return error("cannot run %s: is it installed and on PATH?",
+				     c->args[0]);
+		return error("cannot run %s: %s", c->args[0], strerror(e));
 	}
-	if (out[1] >= 0) {
-		close(out[1]);
-		out[1] = -1;
+	r->in = in[1];
+	r->out = out[0];
+	r->err = err[0];
+	if (r->out >= 0)
+		widen_pipe(r->out);
+	if (r->in >= 0) {
+		fcntl(r->in, F_SETFL, fcntl(r->in, F_GETFL) | O_NONBLOCK);
+		if (!c->in_len)
+			close_fd(&r->in);
 	}
-	if (err[1] >= 0) {
-		close(err[1]);
-		err[1] = -1;
-	}
-	/* A child that exits without reading its input must not kill us. */
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &ign, &old_pipe);
-	if (in[1] >= 0 && !c->in_len) {
-		close(in[1]);
-		in[1] = -1;
-	}
+	r->start = now_ms();
+	r->deadline = r->start + (c->timeout_ms > 0 ? c->timeout_ms : git_timeout_ms());
+	return 0;
+}
 
-	long long deadline = now_ms() + timeout;
-	while (in[1] >= 0 || out[0] >= 0 || err[0] >= 0) {
-		struct pollfd pfd[3];
-		int n = 0, r;
-		long long left = deadline - now_ms();
+/* Move what is ready between r's pipes and its buffers. */
+static void pump(struct running *r, int fd, short revents)
+{
+	struct child *c = r->c;
 
-		if (left <= 0) {
-			c->timed_out = 1;
-			break;
-		}
-		if (in[1] >= 0)
-			pfd[n++] = (struct pollfd){in[1], POLLOUT, 0};
-		if (out[0] >= 0)
-			pfd[n++] = (struct pollfd){out[0], POLLIN, 0};
-		if (err[0] >= 0)
-			pfd[n++] = (struct pollfd){err[0], POLLIN, 0};
-		r = poll(pfd, (nfds_t)n, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		for (int i = 0; i < n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (pfd[i].fd == in[1]) {
-				ssize_t w = write(in[1], c->in + in_done,
-						  c->in_len - in_done);
-				if (w < 0 && (errno == EINTR || errno == EAGAIN))
-					continue;
-				if (w > 0)
-					in_done += (size_t)w;
-				if (w < 0 || in_done == c->in_len) {
-					close(in[1]);
-					in[1] = -1;
-				}
-			} else {
-				int *fd = pfd[i].fd == out[0] ? &out[0] : &err[0];
-				struct buf *b = fd == &out[0] ? &c->out : &c->err;
-				buf_grow(b, 65536);
-				ssize_t got =
-					read(*fd, b->buf + b->len, b->alloc - b->len - 1);
-				if (got < 0 && errno == EINTR)
-					continue;
-				if (got <= 0) {
-					close(*fd);
-					*fd = -1;
-				} else {
-					buf_setlen(b, b->len + (size_t)got);
-				}
-			}
-		}
+	if (!revents)
+		return;
+	if (fd == r->in) {
+		ssize_t w = write(r->in, c->in + r->in_done, c->in_len - r->in_done);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (w > 0)
+			r->in_done += (size_t)w;
+		if (w < 0 || r->in_done == c->in_len)
+			close_fd(&r->in);
+		return;
 	}
-	close_pair(in);
-	close_pair(out);
-	close_pair(err);
-	if (c->timed_out) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-	} else {
-		/* The pipes are closed; wait for the exit, still within the time. */
-		for (;;) {
-			pid_t w = waitpid(pid, &status, WNOHANG);
-			if (w == pid)
-				goto reaped;
-			if (w < 0 && errno != EINTR)
-				break;
-			if (now_ms() >= deadline) {
-				c->timed_out = 1;
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
-				break;
-			}
-			struct timespec pause = {0, 2 * 1000 * 1000};
-			nanosleep(&pause, NULL);
-		}
+	int *pfd = fd == r->out ? &r->out : &r->err;
+	struct buf *b = fd == r->out ? &c->out : &c->err;
+	int sink = fd == r->out && c->out_sink;
+	buf_grow(b, 1 << 20);
+	ssize_t got = read(*pfd, b->buf + b->len, b->alloc - b->len - 1);
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (got <= 0) {
+		close_fd(pfd);
+		return;
 	}
-	while (waitpid(pid, &status, 0) < 0)
+	buf_setlen(b, b->len + (size_t)got);
+	if (sink) {
+		c->out_sink(c->sink_data, b->buf, b->len);
+		buf_reset(b);
+	}
+}
+
+static void stop(struct running *r)
+{
+	r->c->timed_out = 1;
+	close_fd(&r->in);
+	close_fd(&r->out);
+	close_fd(&r->err);
+	kill(-r->pid, SIGKILL);
+	kill(r->pid, SIGKILL);
+}
+
+/* Reap r when it has exited (or wait for it when block). Returns 1 when reaped. */
+static int reap(struct running *r, int block)
+{
+	for (;;) {
+		pid_t w = waitpid(r->pid, &r->status, block ? 0 : WNOHANG);
+		if (w == r->pid) {
+			r->reaped = 1;
+			return 1;
+		}
+		if (w == 0)
+			return 0;
 		if (errno != EINTR) {
-			sigaction(SIGPIPE, &old_pipe, NULL);
-			return error("cannot wait for %s: %s", c->args[0],
-				     strerror(errno));
+			r->status = -1;
+			r->reaped = 1;
+			return 1;
 		}
-reaped:
-	sigaction(SIGPIPE, &old_pipe, NULL);
+	}
+}
+
+/* c's status from the reaped r, with the errors child_run reports. */
+static int finish(struct running *r)
+{
+	struct child *c = r->c;
+	int status = r->status;
+
 	if (getenv("CRDTMEM_TRACE")) {
-		fprintf(stderr, "trace: %lld ms:", now_ms() - (deadline - timeout));
+		fprintf(stderr, "trace: %lld ms:", now_ms() - r->start);
 		for (size_t i = 0; i < c->nr && i < 6; i++)
 			fprintf(stderr, " %s", c->args[i]);
 		fputc('\n', stderr);
 	}
 	if (c->timed_out)
-		return error("%s %s: no answer within %d s; stopped it", c->args[0],
-			     c->nr > 1 ? c->args[1] : "", timeout / 1000);
+		return error("%s %s: no answer within %lld s; stopped it", c->args[0],
+			     c->nr > 1 ? c->args[1] : "",
+			     (r->deadline - r->start) / 1000);
+	if (status == -1)
+		return error("cannot wait for %s: %s", c->args[0], strerror(errno));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return error("cannot run %s: is it installed and on PATH?", c->args[0]);
 	if (!WIFEXITED(status))
@@ -306,6 +322,119 @@ reaped:
 			     c->nr > 1 ? c->args[1] : "", WTERMSIG(status));
 	c->status = WEXITSTATUS(status);
 	return c->status;
+}
+
+int child_start(struct child *c)
+{
+	struct running *r;
+
+	if (!c->nr)
+		BUG("child_start without a command");
+	if (c->run)
+		BUG("child_start on a running command");
+	r = xcalloc(1, sizeof(*r));
+	r->c = c;
+	c->run = r;
+	c->status = -1;
+	c->timed_out = 0;
+	if (spawn(r)) {
+		r->reaped = 1;
+		r->status = -2;
+		return -1;
+	}
+	return 0;
+}
+
+int child_finish_all(struct child **cs, size_t n)
+{
+	struct pollfd *pfd = xcalloc(3 * n + 1, sizeof(*pfd));
+	struct running **owner = xcalloc(3 * n + 1, sizeof(*owner));
+	struct sigaction ign, old_pipe;
+	int ret = 0;
+
+	/* A child that exits without reading its input must not kill us. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	for (;;) {
+		long long now = now_ms(), left = -1;
+		nfds_t m = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			struct running *r = cs[i]->run;
+			if (!r)
+				BUG("child_finish on a command not started");
+			if (r->reaped)
+				continue;
+			if (now >= r->deadline) {
+				stop(r);
+				reap(r, 1);
+				continue;
+			}
+			int fds[3] = {r->in, r->out, r->err};
+			short ev[3] = {POLLOUT, POLLIN, POLLIN};
+			int open_fds = 0;
+			for (int k = 0; k < 3; k++)
+				if (fds[k] >= 0) {
+					pfd[m] = (struct pollfd){fds[k], ev[k], 0};
+					owner[m++] = r;
+					open_fds++;
+				}
+			/* Pipes closed: wait for the exit, looking every 2 ms. */
+			if (!open_fds && reap(r, 0))
+				continue;
+			long long l = r->deadline - now;
+			if (!open_fds && l > 2)
+				l = 2;
+			if (left < 0 || l < left)
+				left = l;
+		}
+		if (left < 0)
+			break;
+		int got = poll(pfd, m, (int)left);
+		if (got < 0 && errno != EINTR)
+			break;
+		for (nfds_t k = 0; got > 0 && k < m; k++)
+			pump(owner[k], pfd[k].fd, pfd[k].revents);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct running *r = cs[i]->run;
+		if (!r->reaped) { /* poll failed: give up on it */
+			stop(r);
+			reap(r, 1);
+		}
+		close_fd(&r->in);
+		close_fd(&r->out);
+		close_fd(&r->err);
+		if (r->status == -2 || finish(r) < 0)
+			ret = -1;
+		cs[i]->run = NULL;
+		free(r);
+	}
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	free(pfd);
+	free(owner);
+	return ret;
+}
+
+int child_finish(struct child *c)
+{
+	if (child_finish_all(&c, 1))
+		return -1;
+	return c->status;
+}
+
+int child_run_all(struct child **cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		child_start(cs[i]); /* a failure is reported when finishing */
+	return child_finish_all(cs, n);
+}
+
+int child_run(struct child *c)
+{
+	child_start(c);
+	return child_finish(c);
 }
 
 int git_run(const char *const *argv, struct buf *out, int timeout_ms)

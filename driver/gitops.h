@@ -14,6 +14,8 @@
 /* Default time a git command may take; CRDTMEM_GIT_TIMEOUT (seconds) overrides. */
 #define GIT_TIMEOUT_MS 30000
 
+struct running;
+
 struct child {
 	/* The command: args[0] is the program, looked up in PATH. Owned. */
 	char **args;
@@ -29,16 +31,24 @@ struct child {
 	int timeout_ms;		  /* 0: git_timeout_ms() */
 	unsigned capture_out : 1; /* stdout into out (else to /dev/null) */
 	unsigned capture_err : 1; /* stderr into err (else passed through) */
+	/*
+	 * With capture_out: stdout goes to this function as it arrives, in
+	 * pieces of any size, instead of into out.
+	 */
+	void (*out_sink)(void *data, const char *p, size_t n);
+	void *sink_data;
 	/* Results. */
 	struct buf out, err;
 	int status; /* exit status, or -1 */
 	unsigned timed_out : 1;
+	struct running *run; /* between child_start and child_finish */
 };
 #define CHILD_INIT                                                                       \
 	{                                                                                \
 		.args = NULL, .nr = 0, .alloc = 0, .env = NULL, .dir = NULL, .in = NULL, \
 		.in_len = 0, .timeout_ms = 0, .capture_out = 0, .capture_err = 0,        \
-		.out = BUF_INIT, .err = BUF_INIT, .status = -1, .timed_out = 0           \
+		.out_sink = NULL, .sink_data = NULL, .out = BUF_INIT, .err = BUF_INIT,   \
+		.status = -1, .timed_out = 0, .run = NULL                                \
 	}
 
 /* Append one argument (copied). */
@@ -56,6 +66,27 @@ void child_git(struct child *c, ...);
  * child_release.
  */
 int child_run(struct child *c);
+
+/*
+ * Run the n commands at the same time and wait for all of them, each with
+ * its own timeout. Returns 0 when each ran to its exit (each c->status
+ * tells how), or -1 when any could not be run, was killed by a signal or
+ * timed out (reported with error() as child_run does).
+ */
+int child_run_all(struct child **cs, size_t n);
+
+/*
+ * child_run in two halves, so that other work goes on while the command
+ * runs: child_start starts it (-1 when it cannot, reported again by
+ * child_finish), child_finish waits for it and returns what child_run
+ * would. Every started command must be finished, and a command's output is
+ * read only while some child_finish waits, so a command that writes much
+ * may wait for it (its timeout runs meanwhile). child_finish_all waits for
+ * several as child_run_all does.
+ */
+int child_start(struct child *c);
+int child_finish(struct child *c);
+int child_finish_all(struct child **cs, size_t n);
 
 /* Free the arguments and the captured output; c is left as CHILD_INIT. */
 void child_release(struct child *c);

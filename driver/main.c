@@ -6,7 +6,9 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "cmds.h"
@@ -169,6 +171,22 @@ static int run(int argc, char **argv)
 	return unknown_command(name);
 }
 
+/* With CRDTMEM_TRACE: the processor time of this process and of the git it ran. */
+static void trace_usage(void)
+{
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+#define MS(tv) ((long)(tv).tv_sec * 1000 + (long)(tv).tv_usec / 1000)
+	fprintf(stderr,
+		"trace: processor time: %ld ms user, %ld ms system, %ld page faults; "
+		"commands run: %ld ms user, %ld ms system\n",
+		MS(self.ru_utime), MS(self.ru_stime), self.ru_minflt + self.ru_majflt,
+		MS(kids.ru_utime), MS(kids.ru_stime));
+#undef MS
+}
+
 int main(int argc, char **argv)
 {
 	crdtmem_argv0 = argc > 0 ? argv[0] : NULL;
@@ -178,5 +196,8 @@ int main(int argc, char **argv)
 	 * 128 (which makes newer git abort the whole merge).
 	 */
 	signal(SIGXFSZ, SIG_IGN);
-	return run(argc, argv);
+	int status = run(argc, argv);
+	if (getenv("CRDTMEM_TRACE"))
+		trace_usage();
+	return status;
 }

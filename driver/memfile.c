@@ -721,6 +721,10 @@ static void put_iov(void *ctx, const char *p, size_t n)
 void memfile_serialize(const struct entry_set *set, enum memfile_format fmt,
 		       struct buf *out)
 {
+	off_t total = 0;
+
+	layout(set, fmt, put_count, &total);
+	buf_grow(out, (size_t)total);
 	layout(set, fmt, put_buf, out);
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,19 +122,16 @@ out:
 	return ret;
 }
 
-int memrepo_ls_index(const char *dir, struct tracked_list *out, int fallback)
+static void ls_index_child(struct child *c, const char *dir)
 {
-	struct child c = CHILD_INIT;
-	int ret = -1;
+	child_git(c, "ls-files", "-s", "-z", "--full-name", NULL);
+	c->dir = dir;
+	c->capture_out = c->capture_err = 1;
+}
 
-	child_git(&c, "ls-files", "-s", "-z", "--full-name", NULL);
-	c.dir = dir;
-	c.capture_out = c.capture_err = 1;
-	if (child_run(&c)) {
-		error("git ls-files failed: %s", c.err.buf);
-		goto out;
-	}
-	for (const char *p = c.out.buf; p < c.out.buf + c.out.len; p += strlen(p) + 1) {
+static void ls_index_parse(const struct buf *out, struct tracked_list *l)
+{
+	for (const char *p = out->buf; p < out->buf + out->len; p += strlen(p) + 1) {
 		/* <mode> SP <oid> SP <stage> TAB <path> */
 		const char *tab = strchr(p, '\t');
 		char mode[8], oid[72];
@@ -142,15 +140,33 @@ int memrepo_ls_index(const char *dir, struct tracked_list *out, int fallback)
 			continue;
 		if (!ends_with(tab + 1, ".json"))
 			continue;
-		struct tracked *t = add(out, tab + 1);
+		struct tracked *t = add(l, tab + 1);
 		memcpy(t->mode, mode, sizeof(mode));
 		memcpy(t->oid, oid, sizeof(oid));
 		t->stage = stage;
 	}
-	ret = mark_governed(dir, out, fallback);
-out:
-	child_release(&c);
-	return ret;
+}
+
+static void ls_tree_child(struct child *c, const char *dir, const char *rev)
+{
+	child_git(c, "ls-tree", "-r", "-z", "--full-tree", rev, NULL);
+	c->dir = dir;
+	c->capture_out = c->capture_err = 1;
+}
+
+static void ls_tree_parse(const struct buf *out, struct tracked_list *l)
+{
+	for (const char *p = out->buf; p < out->buf + out->len; p += strlen(p) + 1) {
+		/* <mode> SP <type> SP <oid> TAB <path> */
+		const char *tab = strchr(p, '\t');
+		char mode[8], type[16], oid[72];
+		if (!tab || sscanf(p, "%7s %15s %71s", mode, type, oid) != 3 ||
+		    strcmp(type, "blob") || !ends_with(tab + 1, ".json"))
+			continue;
+		struct tracked *t = add(l, tab + 1);
+		memcpy(t->mode, mode, sizeof(mode));
+		memcpy(t->oid, oid, sizeof(oid));
+	}
 }
 
 /* Whether rev names a tree (a commit's, or a tree). -1 when git fails. */
@@ -169,38 +185,75 @@ static int rev_exists(const char *dir, const char *rev)
 	return status < 0 ? -1 : !status;
 }
 
-int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
-		    int fallback)
+/* After ls-tree of rev ran as c (status status): 0 parsed, 1 no such tree, -1. */
+static int ls_tree_finish(struct child *c, int status, const char *dir, const char *rev,
+			  struct tracked_list *out)
+{
+	if (status) {
+		/* An unborn branch has no tree: an empty list, not an error. */
+		int exists = rev_exists(dir, rev);
+		if (!exists)
+			return 1;
+		if (exists > 0)
+			error("git ls-tree %s failed: %s", rev, c->err.buf);
+		return -1;
+	}
+	ls_tree_parse(&c->out, out);
+	return 0;
+}
+
+int memrepo_ls_index(const char *dir, struct tracked_list *out, int fallback)
 {
 	struct child c = CHILD_INIT;
 	int ret = -1;
 
-	child_git(&c, "ls-tree", "-r", "-z", "--full-tree", rev, NULL);
-	c.dir = dir;
-	c.capture_out = c.capture_err = 1;
+	ls_index_child(&c, dir);
 	if (child_run(&c)) {
-		/* An unborn branch has no tree: an empty list, not an error. */
-		int exists = rev_exists(dir, rev);
-		if (!exists)
-			ret = 1;
-		else if (exists > 0)
-			error("git ls-tree %s failed: %s", rev, c.err.buf);
+		error("git ls-files failed: %s", c.err.buf);
 		goto out;
 	}
-	for (const char *p = c.out.buf; p < c.out.buf + c.out.len; p += strlen(p) + 1) {
-		/* <mode> SP <type> SP <oid> TAB <path> */
-		const char *tab = strchr(p, '\t');
-		char mode[8], type[16], oid[72];
-		if (!tab || sscanf(p, "%7s %15s %71s", mode, type, oid) != 3 ||
-		    strcmp(type, "blob") || !ends_with(tab + 1, ".json"))
-			continue;
-		struct tracked *t = add(out, tab + 1);
-		memcpy(t->mode, mode, sizeof(mode));
-		memcpy(t->oid, oid, sizeof(oid));
-	}
-	ret = fallback == MEMREPO_NO_ATTR ? 0 : mark_governed(dir, out, fallback);
+	ls_index_parse(&c.out, out);
+	ret = mark_governed(dir, out, fallback);
 out:
 	child_release(&c);
+	return ret;
+}
+
+int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
+		    int fallback)
+{
+	struct child c = CHILD_INIT;
+	int ret = ls_tree_finish(&c, (ls_tree_child(&c, dir, rev), child_run(&c)), dir,
+				 rev, out);
+
+	if (!ret && fallback != MEMREPO_NO_ATTR)
+		ret = mark_governed(dir, out, fallback);
+	child_release(&c);
+	return ret;
+}
+
+int memrepo_ls_both(const char *dir, struct tracked_list *index, int fallback,
+		    const char *rev, struct tracked_list *tree)
+{
+	struct child ci = CHILD_INIT, ct = CHILD_INIT;
+	struct child *both[] = {&ci, &ct};
+	int ret = -1;
+
+	ls_index_child(&ci, dir);
+	ls_tree_child(&ct, dir, rev);
+	if (child_run_all(both, 2))
+		goto out;
+	if (ci.status) {
+		error("git ls-files failed: %s", ci.err.buf);
+		goto out;
+	}
+	ls_index_parse(&ci.out, index);
+	if (ls_tree_finish(&ct, ct.status, dir, rev, tree) < 0)
+		goto out;
+	ret = mark_governed(dir, index, fallback);
+out:
+	child_release(&ci);
+	child_release(&ct);
 	return ret;
 }
 
@@ -283,67 +336,178 @@ int memrepo_rebasing(const char *dir)
 	return ret;
 }
 
-int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n, struct buf *store)
+void blob_store_release(struct blob_store *s)
 {
-	struct child c = CHILD_INIT;
-	struct buf in = BUF_INIT;
+	for (size_t i = 0; i < s->nr; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->nr = 0;
+}
+
+/*
+ * Reads "git cat-file --batch" as it arrives: each answer is a line
+ * "<oid> <type> <size>" followed by the contents and a newline, or a line
+ * "<name> missing" (or "ambiguous"). Each blob's bytes go straight into an
+ * allocation of their size, so a large batch is copied once.
+ */
+struct batch_reader {
+	struct blob *blobs;
+	size_t n, at;
+	struct blob_store *store;
+	struct buf line;  /* the answer line so far */
+	char *body;	  /* the contents being filled, or NULL */
+	size_t size, got; /* its size, and how much has come */
+	int want_newline; /* the newline after the contents is next */
+	int broken;	  /* an answer git should not give */
+};
+
+static void batch_line(struct batch_reader *r)
+{
+	struct blob *b = &r->blobs[r->at];
+	const char *p = r->line.buf, *sp1 = strchr(p, ' ');
+	const char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	char *end;
+
+	b->found = 0;
+	b->data = NULL;
+	b->len = 0;
+	if (!sp1 || !sp2 || (size_t)(sp1 - p) >= sizeof(b->oid)) {
+		r->at++; /* "<name> missing" */
+		return;
+	}
+	errno = 0;
+	unsigned long long size = strtoull(sp2 + 1, &end, 10);
+	if (*end || errno || size >= SIZE_MAX / 2) {
+		r->broken = 1;
+		return;
+	}
+	memcpy(b->oid, p, (size_t)(sp1 - p));
+	b->oid[sp1 - p] = '\0';
+	b->found = (size_t)(sp2 - sp1 - 1) == 4 && !strncmp(sp1 + 1, "blob", 4);
+	r->size = (size_t)size;
+	r->got = 0;
+	r->body = xmalloc(r->size + 1);
+	r->store->v = xrealloc(r->store->v, (r->store->nr + 1) * sizeof(*r->store->v));
+	r->store->v[r->store->nr++] = r->body;
+}
+
+static void batch_sink(void *data, const char *p, size_t n)
+{
+	struct batch_reader *r = data;
+	const char *end = p + n;
+
+	while (p < end && !r->broken) {
+		if (r->body) {
+			size_t take = r->size - r->got;
+			if (take > (size_t)(end - p))
+				take = (size_t)(end - p);
+			memcpy(r->body + r->got, p, take);
+			r->got += take;
+			p += take;
+			if (r->got == r->size) {
+				struct blob *b = &r->blobs[r->at++];
+				r->body[r->size] = '\0';
+				if (b->found) {
+					b->data = r->body;
+					b->len = r->size;
+				}
+				r->body = NULL;
+				r->want_newline = 1;
+			}
+		} else if (r->want_newline) {
+			r->broken = *p++ != '\n';
+			r->want_newline = 0;
+		} else if (r->at >= r->n) {
+			r->broken = 1;
+		} else {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			buf_add(&r->line, p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+			p = nl ? nl + 1 : end;
+			if (nl) {
+				batch_line(r);
+				buf_reset(&r->line);
+			}
+		}
+	}
+}
+
+/* How many cat-file commands share a batch of blobs, at most. */
+#define READ_JOBS 3
+
+int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n,
+		       struct blob_store *store)
+{
+	/*
+	 * Inflating a large blob takes git longer than reading it takes us,
+	 * so the batch is dealt to a few cat-file commands that run side by
+	 * side: blob i goes to command i % jobs.
+	 */
+	size_t jobs = n < READ_JOBS ? n : READ_JOBS;
+	struct child cs[READ_JOBS];
+	struct child *run[READ_JOBS];
+	struct buf in[READ_JOBS];
+	struct blob *part[READ_JOBS];
+	struct batch_reader r[READ_JOBS];
+	size_t count[READ_JOBS] = {0};
 	int ret = -1;
 
 	if (!n)
 		return 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (strchr(blobs[i].name, '\n'))
 			return error("%s: a path with a newline cannot be read",
 				     qpath(blobs[i].name));
-		buf_addstr(&in, blobs[i].name);
-		buf_addch(&in, '\n');
+	for (size_t j = 0; j < jobs; j++) {
+		cs[j] = (struct child)CHILD_INIT;
+		run[j] = &cs[j];
+		buf_init(&in[j], 0);
+		part[j] = xcalloc(n / jobs + 1, sizeof(**part));
 	}
-	child_git(&c, "cat-file", "--batch", NULL);
-	c.dir = dir;
-	c.in = in.buf;
-	c.in_len = in.len;
-	c.capture_out = c.capture_err = 1;
-	if (child_run(&c)) {
-		error("git cat-file failed: %s", c.err.buf);
-		goto out;
-	}
-	/* "<oid> <type> <size>\n<contents>\n", or "<name> missing\n" */
-	buf_release(store);
-	*store = c.out;
-	buf_init(&c.out, 0);
-	const char *p = store->buf, *end = store->buf + store->len;
 	for (size_t i = 0; i < n; i++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		char oid[72], type[16];
-		unsigned long long size;
-
-		blobs[i].found = 0;
-		blobs[i].data = NULL;
-		blobs[i].len = 0;
-		if (!nl) {
-			error("git cat-file answered too little");
+		size_t j = i % jobs;
+		buf_addstr(&in[j], blobs[i].name);
+		buf_addch(&in[j], '\n');
+		part[j][count[j]++].name = blobs[i].name;
+	}
+	for (size_t j = 0; j < jobs; j++) {
+		r[j] = (struct batch_reader){part[j], count[j], 0, store, BUF_INIT,
+					     NULL,    0,	0, 0,	  0};
+		child_git(&cs[j], "cat-file", "--batch", NULL);
+		cs[j].dir = dir;
+		cs[j].in = in[j].buf;
+		cs[j].in_len = in[j].len;
+		cs[j].capture_out = cs[j].capture_err = 1;
+		cs[j].out_sink = batch_sink;
+		cs[j].sink_data = &r[j];
+	}
+	int failed = child_run_all(run, jobs);
+	for (size_t j = 0; j < jobs; j++) {
+		if (failed || cs[j].status) {
+			error("git cat-file failed: %s", cs[j].err.buf);
 			goto out;
 		}
-		if (sscanf(p, "%71s %15s %llu", oid, type, &size) == 3) {
-			if ((size_t)(end - nl - 1) < size + 1) {
-				error("git cat-file answered too little");
-				goto out;
-			}
-			if (!strcmp(type, "blob")) {
-				blobs[i].found = 1;
-				memcpy(blobs[i].oid, oid, sizeof(oid));
-				blobs[i].data = nl + 1;
-				blobs[i].len = (size_t)size;
-			}
-			p = nl + 1 + size + 1;
-		} else {
-			p = nl + 1; /* "<name> missing" or "ambiguous" */
+		if (r[j].broken || r[j].at < count[j] || r[j].body || r[j].want_newline) {
+			error("git cat-file answered %s",
+			      r[j].broken ? "what was not asked" : "too little");
+			goto out;
 		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct blob *got = &part[i % jobs][i / jobs];
+		blobs[i].found = got->found;
+		memcpy(blobs[i].oid, got->oid, sizeof(blobs[i].oid));
+		blobs[i].data = got->data;
+		blobs[i].len = got->len;
 	}
 	ret = 0;
 out:
-	buf_release(&in);
-	child_release(&c);
+	for (size_t j = 0; j < jobs; j++) {
+		buf_release(&in[j]);
+		buf_release(&r[j].line);
+		child_release(&cs[j]);
+		free(part[j]);
+	}
 	return ret;
 }
 
@@ -379,66 +543,63 @@ int memrepo_toplevel(const char *dir, struct buf *out)
 	return 0;
 }
 
-static int stage_into(const char *dir, const char *gitdir, const struct stage_item *items,
-		      size_t n, const char *index);
+static int stage_into(const char *dir, const struct stage_item *items, size_t n,
+		      const char *index);
 
-int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_item *items,
-		      size_t n)
+int memrepo_stage_all(const char *dir, const struct stage_item *items, size_t n)
 {
-	return stage_into(dir, gitdir, items, n, NULL);
+	return stage_into(dir, items, n, NULL);
 }
 
+/* How many hash-object commands run at once. */
+#define HASH_JOBS 4
+
 /* memrepo_stage_all into the index file index (NULL: git's own). */
-static int stage_into(const char *dir, const char *gitdir, const struct stage_item *items,
-		      size_t n, const char *index)
+static int stage_into(const char *dir, const struct stage_item *items, size_t n,
+		      const char *index)
 {
+	struct child *hs = xcalloc(n + 1, sizeof(*hs));
 	struct child c = CHILD_INIT;
-	struct buf tmpdir = BUF_INIT, info = BUF_INIT;
-	char **tmp = xcalloc(n + 1, sizeof(*tmp));
+	struct buf info = BUF_INIT;
 	char index_env[PATH_MAX + 32];
 	const char *env[] = {index_env, NULL};
 	int ret = -1;
 
+	/*
+	 * Each blob goes to a hash-object of its own through a pipe: no
+	 * temporary file, and the large ones are compressed side by side.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		hs[i] = (struct child)CHILD_INIT;
+		child_git(&hs[i], "hash-object", "-w", "--no-filters", "--stdin", NULL);
+		hs[i].dir = dir;
+		hs[i].in = items[i].data;
+		hs[i].in_len = items[i].len;
+		hs[i].capture_out = hs[i].capture_err = 1;
+	}
+	for (size_t i = 0; i < n; i += HASH_JOBS) {
+		struct child *batch[HASH_JOBS];
+		size_t m = n - i < HASH_JOBS ? n - i : HASH_JOBS;
+		for (size_t k = 0; k < m; k++)
+			batch[k] = &hs[i + k];
+		int failed = child_run_all(batch, m);
+		for (size_t k = 0; k < m; k++) {
+			struct child *h = &hs[i + k];
+			size_t len = strcspn(h->out.buf, "\r\n");
+			if (failed || h->status || len < 40 || len > 64) {
+				error("cannot store %s in git: %s",
+				      qpath(items[i + k].path),
+				      h->err.len ? h->err.buf : "no object id");
+				goto out;
+			}
+			buf_addf(&info, "%s %.*s\t%s",
+				 items[i + k].mode ? items[i + k].mode : "100644",
+				 (int)len, h->out.buf, items[i + k].path);
+			buf_addch(&info, '\0');
+		}
+	}
 	if (!n)
 		goto done;
-	buf_addf(&tmpdir, "%s/crdtmem", gitdir);
-	if (mkdir_p(tmpdir.buf)) {
-		error("cannot create %s: %s", qpath(tmpdir.buf), strerror(errno));
-		goto out;
-	}
-	child_git(&c, "hash-object", "-w", "--no-filters", "--", NULL);
-	for (size_t i = 0; i < n; i++) {
-		struct buf name = BUF_INIT;
-		buf_addf(&name, "%s/stage-XXXXXX", tmpdir.buf);
-		int fd = mkstemp(name.buf);
-		if (fd < 0 || atomic_write_full(fd, items[i].data, items[i].len) ||
-		    close(fd)) {
-			error("cannot write %s: %s", qpath(name.buf), strerror(errno));
-			if (fd >= 0)
-				unlink(name.buf);
-			buf_release(&name);
-			goto out;
-		}
-		tmp[i] = buf_detach(&name, NULL);
-		child_push(&c, tmp[i]);
-	}
-	c.dir = dir;
-	c.capture_out = c.capture_err = 1;
-	if (child_run(&c)) {
-		error("cannot store the memory files in git: %s", c.err.buf);
-		goto out;
-	}
-	const char *p = c.out.buf;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strcspn(p, "\n");
-		if (len < 40)
-			die("git hash-object gave %zu ids for %zu files", i, n);
-		buf_addf(&info, "%s %.*s\t%s", items[i].mode ? items[i].mode : "100644",
-			 (int)len, p, items[i].path);
-		buf_addch(&info, '\0');
-		p += len + (p[len] == '\n');
-	}
-	child_release(&c);
 	child_git(&c, "update-index", "-z", "--index-info", NULL);
 	c.dir = dir;
 	c.in = info.buf;
@@ -456,13 +617,9 @@ done:
 	ret = 0;
 out:
 	for (size_t i = 0; i < n; i++)
-		if (tmp[i]) {
-			unlink(tmp[i]);
-			free(tmp[i]);
-		}
-	free(tmp);
+		child_release(&hs[i]);
+	free(hs);
 	child_release(&c);
-	buf_release(&tmpdir);
 	buf_release(&info);
 	return ret;
 }
@@ -513,7 +670,7 @@ int memrepo_commit_files(const char *dir, const char *gitdir,
 	if (git_with_index(dir, NULL, &head, "rev-parse", "--verify", "-q", "HEAD",
 			   NULL) ||
 	    git_with_index(dir, index.buf, NULL, "read-tree", "HEAD", NULL) ||
-	    stage_into(dir, gitdir, items, n, index.buf) ||
+	    stage_into(dir, items, n, index.buf) ||
 	    git_with_index(dir, index.buf, &tree, "write-tree", NULL) ||
 	    git_with_index(dir, NULL, commit, "commit-tree", tree.buf, "-p", head.buf,
 			   "-m", message, NULL) ||

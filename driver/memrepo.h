@@ -54,6 +54,13 @@ int memrepo_ls_index(const char *dir, struct tracked_list *out, int fallback);
 #define MEMREPO_NO_ATTR (-1)
 int memrepo_ls_tree(const char *dir, const char *rev, struct tracked_list *out,
 		    int fallback);
+/*
+ * memrepo_ls_index(dir, index, fallback) and memrepo_ls_tree(dir, rev,
+ * tree, MEMREPO_NO_ATTR) with their git calls side by side. A rev with no
+ * tree leaves tree empty. Returns 0 or -1.
+ */
+int memrepo_ls_both(const char *dir, struct tracked_list *index, int fallback,
+		    const char *rev, struct tracked_list *tree);
 
 /* Read blob oid into out (replacing its contents). Returns 0 or -1 (reported). */
 int memrepo_read_blob(const char *dir, const char *oid, struct buf *out);
@@ -75,13 +82,25 @@ struct blob {
 	size_t len;
 };
 
+/* The bytes of blobs read, each blob in an allocation of its own. */
+struct blob_store {
+	char **v;
+	size_t nr;
+};
+#define BLOB_STORE_INIT                                                                  \
+	{                                                                                \
+		NULL, 0                                                                  \
+	}
+void blob_store_release(struct blob_store *s);
+
 /*
  * Read every blobs[i].name with one "git cat-file --batch". A name that
  * does not resolve (an unborn HEAD, a path not in the commit) gets found =
- * 0. The contents stay in store (its contents replaced): keep it as long as
- * the blobs are used. Returns 0, or -1 (reported) when git fails.
+ * 0. The contents are added to store: keep it as long as the blobs are
+ * used. Returns 0, or -1 (reported) when git fails.
  */
-int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n, struct buf *store);
+int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n,
+		       struct blob_store *store);
 
 /* A blob to write and stage at path. */
 struct stage_item {
@@ -92,12 +111,11 @@ struct stage_item {
 };
 
 /*
- * Write every item as a blob (one git hash-object, no filters) and point
- * the index entries at them (one git update-index --index-info). The
- * bytes go through temporary files in gitdir/crdtmem/. Returns 0 or -1.
+ * Write every item as a blob (git hash-object, no filters, several at
+ * once, the bytes through a pipe) and point the index entries at them (one
+ * git update-index --index-info). Returns 0 or -1.
  */
-int memrepo_stage_all(const char *dir, const char *gitdir, const struct stage_item *items,
-		      size_t n);
+int memrepo_stage_all(const char *dir, const struct stage_item *items, size_t n);
 
 /*
  * Make a commit on HEAD whose tree is HEAD's with items in place, without

@@ -274,30 +274,45 @@ void restamp(const struct entry_set *next, const struct entry_set *prev,
 	     const struct restamp_clock *clock, struct entry_set *out,
 	     struct entry_set *changed, struct restamp_stats *stats)
 {
+	static const struct entry_set none = ENTRY_SET_INIT;
 	struct restamp_stats dummy;
 	const struct entry *v[MAX_VERSIONS];
+	size_t i = 0, j = 0;
 
 	if (!stats)
 		stats = &dummy;
+	if (!prev)
+		prev = &none;
 	memset(stats, 0, sizeof(*stats));
-	for (size_t i = 0; i < next->nr; i++) {
-		struct entry *ne = next->v[i];
-		const struct entry *pe =
-			prev ? entry_set_find(prev, ne->key, ne->key_len) : NULL;
-		size_t n = versions_of(ne->key, ne->key_len, pe, known, nknown, v);
-		int is_new;
+	/* Both sets are sorted by key: walk them side by side. */
+	while (i < next->nr || j < prev->nr) {
+		int cmp = i == next->nr	  ? 1
+			  : j == prev->nr ? -1
+					  : entry_cmp_key(next->v[i], prev->v[j]);
+		if (cmp <= 0) {
+			struct entry *ne = next->v[i++];
+			const struct entry *pe = cmp ? NULL : prev->v[j++];
+			int is_new;
 
-		count_future(v, n, clock, stats);
-		struct entry *e = restamp_one(ne, pe, v, n, clock, stats, &is_new);
-		if (is_new && changed)
-			entry_set_append(changed, entry_ref(e));
-		entry_set_append(out, e);
-	}
-	for (size_t i = 0; prev && i < prev->nr; i++) {
-		const struct entry *pe = prev->v[i];
-
-		if (entry_set_find(next, pe->key, pe->key_len))
+			if (pe && entry_equal(ne, pe)) {
+				/* Unchanged since HEAD, the common case: kept as it is.
+				 */
+				count_future(&pe, 1, clock, stats);
+				stats->kept++;
+				entry_set_append(out, entry_ref(ne));
+				continue;
+			}
+			size_t n =
+				versions_of(ne->key, ne->key_len, pe, known, nknown, v);
+			count_future(v, n, clock, stats);
+			struct entry *e =
+				restamp_one(ne, pe, v, n, clock, stats, &is_new);
+			if (is_new && changed)
+				entry_set_append(changed, entry_ref(e));
+			entry_set_append(out, e);
 			continue;
+		}
+		const struct entry *pe = prev->v[j++];
 		if (pe->deleted) {
 			/* Carried on: a deletion is never forgotten. */
 			stats->kept++;

@@ -15,6 +15,7 @@
 #include "atomic.h"
 #include "gitops.h"
 #include "helpers.h"
+#include "memrepo.h"
 #include "merge.h"
 
 /* ---- child ---- */
@@ -131,6 +132,203 @@ Test(child, git_output_trims_the_newline)
 	cr_assert_eq(git_output(&out, "/", "-c", "a.b=c", "config", "a.b", NULL), 0);
 	cr_assert_str_eq(out.buf, "c");
 	buf_release(&out);
+}
+
+Test(child, several_run_side_by_side_each_with_its_own_result)
+{
+	struct child a = CHILD_INIT, b = CHILD_INIT, c = CHILD_INIT;
+	struct child *all[] = {&a, &b, &c};
+	double start = now_s();
+
+	/* Each waits for the others' marks: only side by side do they end. */
+	const char *dir = "/tmp";
+	char mark[64];
+	snprintf(mark, sizeof(mark), "%s/crdtmem-unit-%ld", dir, (long)getpid());
+	child_pushl(
+		&a, "sh", "-c",
+		"touch \"$0.a\"; while [ ! -e \"$0.b\" ]; do sleep 0.01; done; echo A",
+		mark, NULL);
+	child_pushl(
+		&b, "sh", "-c",
+		"touch \"$0.b\"; while [ ! -e \"$0.a\" ]; do sleep 0.01; done; exit 4",
+		mark, NULL);
+	child_pushl(&c, "sh", "-c", "cat; echo err >&2", NULL);
+	a.capture_out = 1;
+	a.timeout_ms = b.timeout_ms = 10000;
+	c.in = "piped";
+	c.in_len = 5;
+	c.capture_out = c.capture_err = 1;
+	cr_assert_eq(child_run_all(all, 3), 0);
+	cr_assert_str_eq(a.out.buf, "A\n");
+	cr_assert_eq(a.status, 0);
+	cr_assert_eq(b.status, 4);
+	cr_assert_str_eq(c.out.buf, "piped");
+	cr_assert_str_eq(c.err.buf, "err\n");
+	cr_assert_lt(now_s() - start, 9.0);
+	unlink(tfmt("%s.a", mark));
+	unlink(tfmt("%s.b", mark));
+	child_release(&a);
+	child_release(&b);
+	child_release(&c);
+}
+
+Test(child, one_that_cannot_run_fails_the_batch_and_the_others_still_finish)
+{
+	struct child a = CHILD_INIT, b = CHILD_INIT;
+	struct child *all[] = {&a, &b};
+
+	cr_redirect_stderr();
+	child_pushl(&a, "crdtmem-no-such-program", NULL);
+	child_pushl(&b, "sh", "-c", "echo fine", NULL);
+	b.capture_out = 1;
+	cr_assert_eq(child_run_all(all, 2), -1);
+	cr_assert_eq(a.status, -1);
+	cr_assert_eq(b.status, 0);
+	cr_assert_str_eq(b.out.buf, "fine\n");
+	child_release(&a);
+	child_release(&b);
+}
+
+Test(child, a_missing_folder_is_named)
+{
+	struct child c = CHILD_INIT;
+
+	cr_redirect_stderr();
+	child_pushl(&c, "true", NULL);
+	c.dir = "/crdtmem-no-such-folder";
+	cr_assert_eq(child_run(&c), -1);
+	fflush(stderr);
+	cr_assert_stderr_eq_str(
+		"error: cannot change to '/crdtmem-no-such-folder': No such "
+		"file or directory\n");
+	child_release(&c);
+}
+
+struct pieces {
+	struct buf all;
+	size_t calls;
+};
+
+static void collect(void *data, const char *p, size_t n)
+{
+	struct pieces *got = data;
+
+	buf_add(&got->all, p, n);
+	got->calls++;
+}
+
+Test(child, a_sink_gets_every_byte_in_order_and_out_stays_empty)
+{
+	struct child c = CHILD_INIT;
+	struct pieces got = {BUF_INIT, 0};
+
+	/* 3 MiB: more than one read, more than a pipe holds. */
+	child_pushl(&c, "sh", "-c", "head -c 3145728 /dev/zero | tr '\\0' 'x'; echo end",
+		    NULL);
+	c.capture_out = 1;
+	c.out_sink = collect;
+	c.sink_data = &got;
+	cr_assert_eq(child_run(&c), 0);
+	cr_assert_eq(got.all.len, 3145728 + 4);
+	cr_assert_eq(got.all.buf[0], 'x');
+	cr_assert_eq(got.all.buf[3145727], 'x');
+	cr_assert_str_eq(got.all.buf + 3145728, "end\n");
+	cr_assert_gt(got.calls, 1);
+	cr_assert_eq(c.out.len, 0);
+	buf_release(&got.all);
+	child_release(&c);
+}
+
+Test(child, work_goes_on_between_start_and_finish)
+{
+	struct child c = CHILD_INIT;
+
+	child_pushl(&c, "sh", "-c", "echo started", NULL);
+	c.capture_out = 1;
+	cr_assert_eq(child_start(&c), 0);
+	cr_assert_not_null(c.run);
+	cr_assert_eq(child_finish(&c), 0);
+	cr_assert_null(c.run);
+	cr_assert_str_eq(c.out.buf, "started\n");
+	child_release(&c);
+}
+
+/* ---- file_holds ---- */
+
+Test(atomic, file_holds_compares_the_whole_file)
+{
+	char path[] = "/tmp/crdtmem-unit-holds-XXXXXX";
+	int fd = mkstemp(path), exists;
+	size_t n = 200000; /* more than one piece */
+	char *data = malloc(n);
+
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 7);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(atomic_write_full(fd, data, n), 0);
+	close(fd);
+	cr_assert(file_holds(path, data, n, &exists));
+	cr_assert(exists);
+	cr_assert_not(file_holds(path, data, n - 1, &exists), "shorter");
+	data[n - 1] ^= 1;
+	cr_assert_not(file_holds(path, data, n, &exists), "last byte differs");
+	data[n - 1] ^= 1;
+	data[70000] ^= 1;
+	cr_assert_not(file_holds(path, data, n, &exists), "a byte in the second piece");
+	unlink(path);
+	cr_assert_not(file_holds(path, data, n, &exists));
+	cr_assert_not(exists);
+	free(data);
+}
+
+/* ---- reading blobs in a batch ---- */
+
+Test(memrepo, a_batch_of_blobs_comes_back_whole_and_in_order)
+{
+	char tmpl[] = "/tmp/crdtmem-unit-blobs-XXXXXX";
+	cr_assert_not_null(mkdtemp(tmpl));
+	const char *dir = tmpl;
+	struct blob_store store = BLOB_STORE_INIT;
+	struct buf big = BUF_INIT;
+	struct blob b[7];
+	char oid[6][72];
+	const char *text[6] = {"", "one\n", NULL, "three", "{\"x\":4}\n", "five"};
+
+	cr_assert_eq(system(tfmt("git init -q '%s'", dir)), 0);
+	for (size_t i = 0; i < 1500000; i++)
+		buf_addch(&big, (char)('a' + i % 23));
+	text[2] = big.buf; /* larger than a pipe and than one read */
+	for (int i = 0; i < 6; i++) {
+		struct child c = CHILD_INIT;
+		child_git(&c, "hash-object", "-w", "--stdin", NULL);
+		c.dir = dir;
+		c.in = text[i];
+		c.in_len = strlen(text[i]);
+		c.capture_out = 1;
+		cr_assert_eq(child_run(&c), 0);
+		snprintf(oid[i], sizeof(oid[i]), "%.40s", c.out.buf);
+		child_release(&c);
+	}
+	/* Seven names for three cat-file commands: a missing one in the middle. */
+	for (int i = 0, k = 0; i < 7; i++)
+		b[i] = (struct blob){i == 3 ? "0000000000000000000000000000000000000001"
+					    : oid[k++],
+				     0, "", NULL, 0};
+	cr_assert_eq(memrepo_read_blobs(dir, b, 7, &store), 0);
+	for (int i = 0, k = 0; i < 7; i++) {
+		if (i == 3) {
+			cr_assert_not(b[i].found);
+			continue;
+		}
+		cr_assert(b[i].found, "blob %d", i);
+		cr_assert_str_eq(b[i].oid, oid[k]);
+		cr_assert_eq(b[i].len, strlen(text[k]), "blob %d", i);
+		cr_assert(!memcmp(b[i].data, text[k], b[i].len), "blob %d", i);
+		k++;
+	}
+	blob_store_release(&store);
+	buf_release(&big);
+	cr_assert_eq(system(tfmt("rm -rf '%s'", dir)), 0);
 }
 
 /* ---- lock file ---- */
