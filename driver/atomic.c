@@ -104,7 +104,17 @@ static void remove_stale_temps(const char *dir, const char *base)
 	closedir(d);
 }
 
-int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const void *ctx)
+void atomic_abort(struct atomic_pending *p)
+{
+	if (p->tmp)
+		unlink(p->tmp);
+	free(p->tmp);
+	free(p->target);
+	p->tmp = p->target = NULL;
+}
+
+int atomic_prepare(struct atomic_pending *p, const char *path, unsigned flags,
+		   atomic_fill_fn fill, const void *ctx)
 {
 	char *target = resolve_target(path);
 	char *dircopy = xstrdup(target), *basecopy = xstrdup(target);
@@ -114,6 +124,9 @@ int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const 
 	mode_t mode;
 	int fd = -1, failed = 0, ret = -1;
 
+	p->tmp = NULL;
+	p->target = target;
+	p->flags = flags;
 	if (!stat(target, &st)) {
 		mode = st.st_mode & 07777;
 	} else {
@@ -153,18 +166,7 @@ int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const 
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp.buf, target)) {
-		error("%s: cannot replace it: %s", qpath(path), strerror(errno));
-		goto out;
-	}
-	buf_reset(&tmp);
-	if (flags & ATOMIC_FSYNC) {
-		int dfd = open(dir, O_RDONLY);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	p->tmp = buf_detach(&tmp, NULL);
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -172,10 +174,44 @@ out:
 	if (tmp.len)
 		unlink(tmp.buf);
 	buf_release(&tmp);
-	free(target);
 	free(dircopy);
 	free(basecopy);
+	if (ret)
+		atomic_abort(p);
 	return ret;
+}
+
+int atomic_commit(struct atomic_pending *p)
+{
+	int ret = 0;
+
+	if (rename(p->tmp, p->target)) {
+		ret = error("%s: cannot replace it: %s", qpath(p->target),
+			    strerror(errno));
+	} else {
+		free(p->tmp);
+		p->tmp = NULL;
+		if (p->flags & ATOMIC_FSYNC) {
+			char *dircopy = xstrdup(p->target);
+			int dfd = open(dirname(dircopy), O_RDONLY);
+			if (dfd >= 0) {
+				fsync(dfd);
+				close(dfd);
+			}
+			free(dircopy);
+		}
+	}
+	atomic_abort(p); /* removes the temporary file if it is still there */
+	return ret;
+}
+
+int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill, const void *ctx)
+{
+	struct atomic_pending p;
+
+	if (atomic_prepare(&p, path, flags, fill, ctx))
+		return -1;
+	return atomic_commit(&p);
 }
 
 struct bytes {
@@ -196,6 +232,14 @@ int atomic_write(const char *path, const char *data, size_t len, unsigned flags)
 	struct bytes b = {data, len};
 
 	return atomic_replace(path, flags, fill_bytes, &b);
+}
+
+int atomic_prepare_bytes(struct atomic_pending *p, const char *path, const char *data,
+			 size_t len, unsigned flags)
+{
+	struct bytes b = {data, len};
+
+	return atomic_prepare(p, path, flags, fill_bytes, &b);
 }
 
 int read_whole_file(const char *path, struct buf *out)

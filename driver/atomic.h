@@ -36,6 +36,25 @@ int atomic_replace(const char *path, unsigned flags, atomic_fill_fn fill,
 /* The same with the bytes data[0..len). */
 int atomic_write(const char *path, const char *data, size_t len, unsigned flags);
 
+/*
+ * atomic_replace in two steps, for callers that must do something else
+ * (stage the same bytes in git, say) before the file may change:
+ * atomic_prepare writes the temporary file (reporting and returning -1 on
+ * failure, with nothing left behind), then atomic_commit renames it over
+ * the target, or atomic_abort removes it. Either releases p.
+ */
+struct atomic_pending {
+	char *target; /* the file replaced (a symbolic link resolved) */
+	char *tmp;    /* the temporary file written */
+	unsigned flags;
+};
+int atomic_prepare(struct atomic_pending *p, const char *path, unsigned flags,
+		   atomic_fill_fn fill, const void *ctx);
+int atomic_prepare_bytes(struct atomic_pending *p, const char *path, const char *data,
+			 size_t len, unsigned flags);
+int atomic_commit(struct atomic_pending *p);
+void atomic_abort(struct atomic_pending *p);
+
 /* write(2) all of p[0..n), retrying short writes. Returns 0 or -1 (errno set). */
 int atomic_write_full(int fd, const char *p, size_t n);
 

@@ -424,9 +424,45 @@ static void add_plan(struct plans *p, const char *path, const char *mode,
 }
 
 /* Stage every plan, and update the work tree where it held what was staged. */
+/* The work-tree copies of a set of plans, written while git stores the blobs. */
+struct work_copies {
+	const struct plans *plans;
+	struct atomic_pending *pending; /* tmp NULL: not replaced */
+	int failed;
+};
+
+/*
+ * Write the new bytes next to each file that held exactly what was staged
+ * (or is new), to replace it once the blobs are staged; a file with other
+ * changes is left alone.
+ */
+static void prepare_copies(void *data)
+{
+	struct work_copies *w = data;
+
+	for (size_t i = 0; i < w->plans->nr; i++) {
+		const struct plan *pl = &w->plans->v[i];
+		int exists;
+
+		if (file_holds(pl->path, pl->old.p, pl->old.n, &exists) ||
+		    (!exists && !pl->was_staged)) {
+			if (atomic_prepare_bytes(&w->pending[i], pl->path, pl->new.buf,
+						 pl->new.len, ATOMIC_FSYNC))
+				w->failed = 1;
+		} else {
+			warning("%s has changes that are not staged; they were left "
+				"as they are (the commit holds the stamped staged "
+				"version)",
+				qpath(pl->path));
+		}
+	}
+}
+
+/* Stage every plan, and update the work tree where it held what was staged. */
 static int carry_out(const struct plans *p)
 {
 	struct stage_item *items = xcalloc(p->nr + 1, sizeof(*items));
+	struct work_copies w = {p, xcalloc(p->nr + 1, sizeof(*w.pending)), 0};
 	int ret = -1;
 
 	for (size_t i = 0; i < p->nr; i++) {
@@ -435,26 +471,17 @@ static int carry_out(const struct plans *p)
 		items[i].data = p->v[i].new.buf;
 		items[i].len = p->v[i].new.len;
 	}
-	if (memrepo_stage_all(NULL, items, p->nr))
+	if (memrepo_stage_all(NULL, items, p->nr, prepare_copies, &w))
 		goto out;
-	for (size_t i = 0; i < p->nr; i++) {
-		const struct plan *pl = &p->v[i];
-		int exists;
-
-		if (file_holds(pl->path, pl->old.p, pl->old.n, &exists) ||
-		    (!exists && !pl->was_staged)) {
-			if (atomic_write(pl->path, pl->new.buf, pl->new.len,
-					 ATOMIC_FSYNC))
-				goto out;
-		} else {
-			warning("%s has changes that are not staged; they were left "
-				"as they are (the commit holds the stamped staged "
-				"version)",
-				qpath(pl->path));
-		}
-	}
-	ret = 0;
+	ret = w.failed ? -1 : 0;
+	for (size_t i = 0; i < p->nr; i++)
+		if (w.pending[i].tmp && atomic_commit(&w.pending[i]))
+			ret = -1;
 out:
+	for (size_t i = 0; i < p->nr; i++)
+		if (w.pending[i].tmp)
+			atomic_abort(&w.pending[i]);
+	free(w.pending);
 	free(items);
 	return ret;
 }

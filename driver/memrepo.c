@@ -432,82 +432,49 @@ static void batch_sink(void *data, const char *p, size_t n)
 	}
 }
 
-/* How many cat-file commands share a batch of blobs, at most. */
-#define READ_JOBS 3
-
 int memrepo_read_blobs(const char *dir, struct blob *blobs, size_t n,
 		       struct blob_store *store)
 {
-	/*
-	 * Inflating a large blob takes git longer than reading it takes us,
-	 * so the batch is dealt to a few cat-file commands that run side by
-	 * side: blob i goes to command i % jobs.
-	 */
-	size_t jobs = n < READ_JOBS ? n : READ_JOBS;
-	struct child cs[READ_JOBS];
-	struct child *run[READ_JOBS];
-	struct buf in[READ_JOBS];
-	struct blob *part[READ_JOBS];
-	struct batch_reader r[READ_JOBS];
-	size_t count[READ_JOBS] = {0};
+	struct child c = CHILD_INIT;
+	struct buf in = BUF_INIT;
+	struct batch_reader r = {blobs, n, 0, store, BUF_INIT, NULL, 0, 0, 0, 0};
 	int ret = -1;
 
 	if (!n)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (strchr(blobs[i].name, '\n'))
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(blobs[i].name, '\n')) {
+			buf_release(&in);
 			return error("%s: a path with a newline cannot be read",
 				     qpath(blobs[i].name));
-	for (size_t j = 0; j < jobs; j++) {
-		cs[j] = (struct child)CHILD_INIT;
-		run[j] = &cs[j];
-		buf_init(&in[j], 0);
-		part[j] = xcalloc(n / jobs + 1, sizeof(**part));
-	}
-	for (size_t i = 0; i < n; i++) {
-		size_t j = i % jobs;
-		buf_addstr(&in[j], blobs[i].name);
-		buf_addch(&in[j], '\n');
-		part[j][count[j]++].name = blobs[i].name;
-	}
-	for (size_t j = 0; j < jobs; j++) {
-		r[j] = (struct batch_reader){part[j], count[j], 0, store, BUF_INIT,
-					     NULL,    0,	0, 0,	  0};
-		child_git(&cs[j], "cat-file", "--batch", NULL);
-		cs[j].dir = dir;
-		cs[j].in = in[j].buf;
-		cs[j].in_len = in[j].len;
-		cs[j].capture_out = cs[j].capture_err = 1;
-		cs[j].out_sink = batch_sink;
-		cs[j].sink_data = &r[j];
-	}
-	int failed = child_run_all(run, jobs);
-	for (size_t j = 0; j < jobs; j++) {
-		if (failed || cs[j].status) {
-			error("git cat-file failed: %s", cs[j].err.buf);
-			goto out;
 		}
-		if (r[j].broken || r[j].at < count[j] || r[j].body || r[j].want_newline) {
-			error("git cat-file answered %s",
-			      r[j].broken ? "what was not asked" : "too little");
-			goto out;
-		}
+		buf_addstr(&in, blobs[i].name);
+		buf_addch(&in, '\n');
+		blobs[i].found = 0;
+		blobs[i].data = NULL;
+		blobs[i].len = 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct blob *got = &part[i % jobs][i / jobs];
-		blobs[i].found = got->found;
-		memcpy(blobs[i].oid, got->oid, sizeof(blobs[i].oid));
-		blobs[i].data = got->data;
-		blobs[i].len = got->len;
+	child_git(&c, "cat-file", "--batch", NULL);
+	c.dir = dir;
+	c.in = in.buf;
+	c.in_len = in.len;
+	c.capture_out = c.capture_err = 1;
+	c.out_sink = batch_sink;
+	c.sink_data = &r;
+	if (child_run(&c)) {
+		error("git cat-file failed: %s", c.err.buf);
+		goto out;
+	}
+	if (r.broken || r.at < n || r.body || r.want_newline) {
+		error("git cat-file answered %s",
+		      r.broken ? "what was not asked" : "too little");
+		goto out;
 	}
 	ret = 0;
 out:
-	for (size_t j = 0; j < jobs; j++) {
-		buf_release(&in[j]);
-		buf_release(&r[j].line);
-		child_release(&cs[j]);
-		free(part[j]);
-	}
+	buf_release(&in);
+	buf_release(&r.line);
+	child_release(&c);
 	return ret;
 }
 
@@ -544,11 +511,12 @@ int memrepo_toplevel(const char *dir, struct buf *out)
 }
 
 static int stage_into(const char *dir, const struct stage_item *items, size_t n,
-		      const char *index);
+		      const char *index, void (*meanwhile)(void *), void *ctx);
 
-int memrepo_stage_all(const char *dir, const struct stage_item *items, size_t n)
+int memrepo_stage_all(const char *dir, const struct stage_item *items, size_t n,
+		      void (*meanwhile)(void *), void *ctx)
 {
-	return stage_into(dir, items, n, NULL);
+	return stage_into(dir, items, n, NULL, meanwhile, ctx);
 }
 
 /* How many hash-object commands run at once. */
@@ -556,7 +524,7 @@ int memrepo_stage_all(const char *dir, const struct stage_item *items, size_t n)
 
 /* memrepo_stage_all into the index file index (NULL: git's own). */
 static int stage_into(const char *dir, const struct stage_item *items, size_t n,
-		      const char *index)
+		      const char *index, void (*meanwhile)(void *), void *ctx)
 {
 	struct child *hs = xcalloc(n + 1, sizeof(*hs));
 	struct child c = CHILD_INIT;
@@ -580,9 +548,13 @@ static int stage_into(const char *dir, const struct stage_item *items, size_t n,
 	for (size_t i = 0; i < n; i += HASH_JOBS) {
 		struct child *batch[HASH_JOBS];
 		size_t m = n - i < HASH_JOBS ? n - i : HASH_JOBS;
-		for (size_t k = 0; k < m; k++)
+		for (size_t k = 0; k < m; k++) {
 			batch[k] = &hs[i + k];
-		int failed = child_run_all(batch, m);
+			child_start(batch[k]); /* a failure is reported when finishing */
+		}
+		if (meanwhile && !i)
+			meanwhile(ctx);
+		int failed = child_finish_all(batch, m);
 		for (size_t k = 0; k < m; k++) {
 			struct child *h = &hs[i + k];
 			size_t len = strcspn(h->out.buf, "\r\n");
@@ -598,8 +570,11 @@ static int stage_into(const char *dir, const struct stage_item *items, size_t n,
 			buf_addch(&info, '\0');
 		}
 	}
-	if (!n)
+	if (!n) {
+		if (meanwhile)
+			meanwhile(ctx);
 		goto done;
+	}
 	child_git(&c, "update-index", "-z", "--index-info", NULL);
 	c.dir = dir;
 	c.in = info.buf;
@@ -670,7 +645,7 @@ int memrepo_commit_files(const char *dir, const char *gitdir,
 	if (git_with_index(dir, NULL, &head, "rev-parse", "--verify", "-q", "HEAD",
 			   NULL) ||
 	    git_with_index(dir, index.buf, NULL, "read-tree", "HEAD", NULL) ||
-	    stage_into(dir, items, n, index.buf) ||
+	    stage_into(dir, items, n, index.buf, NULL, NULL) ||
 	    git_with_index(dir, index.buf, &tree, "write-tree", NULL) ||
 	    git_with_index(dir, NULL, commit, "commit-tree", tree.buf, "-p", head.buf,
 			   "-m", message, NULL) ||

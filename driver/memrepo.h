@@ -113,9 +113,11 @@ struct stage_item {
 /*
  * Write every item as a blob (git hash-object, no filters, several at
  * once, the bytes through a pipe) and point the index entries at them (one
- * git update-index --index-info). Returns 0 or -1.
+ * git update-index --index-info). meanwhile(ctx), when not NULL, is called
+ * once while git hashes. Returns 0 or -1.
  */
-int memrepo_stage_all(const char *dir, const struct stage_item *items, size_t n);
+int memrepo_stage_all(const char *dir, const struct stage_item *items, size_t n,
+		      void (*meanwhile)(void *), void *ctx);
 
 /*
  * Make a commit on HEAD whose tree is HEAD's with items in place, without

@@ -281,6 +281,44 @@ Test(atomic, file_holds_compares_the_whole_file)
 	free(data);
 }
 
+Test(atomic, a_prepared_replacement_changes_nothing_until_committed)
+{
+	char *dir = NULL;
+	char tmpl[] = "/tmp/crdtmem-unit-prep-XXXXXX";
+	struct atomic_pending p, q;
+	struct buf now = BUF_INIT;
+	struct stat st;
+
+	cr_assert_not_null(mkdtemp(tmpl));
+	dir = tmpl;
+	const char *path = tfmt("%s/memory-a.json", dir);
+	cr_assert_eq(atomic_write(path, "old\n", 4, 0), 0);
+	cr_assert_eq(chmod(path, 0640), 0);
+
+	cr_assert_eq(atomic_prepare_bytes(&p, path, "new\n", 4, ATOMIC_FSYNC), 0);
+	cr_assert_not_null(p.tmp);
+	cr_assert_eq(read_whole_file(path, &now), 0);
+	cr_assert_str_eq(now.buf, "old\n", "the target must wait for the commit");
+	cr_assert_eq(atomic_commit(&p), 0);
+	cr_assert_null(p.tmp);
+	buf_reset(&now);
+	cr_assert_eq(read_whole_file(path, &now), 0);
+	cr_assert_str_eq(now.buf, "new\n");
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0640, "mode %o", st.st_mode & 07777);
+
+	cr_assert_eq(atomic_prepare_bytes(&q, path, "dropped\n", 8, 0), 0);
+	char *tmp = strdup(q.tmp);
+	atomic_abort(&q);
+	cr_assert_neq(access(tmp, F_OK), 0, "the temporary file must go");
+	buf_reset(&now);
+	cr_assert_eq(read_whole_file(path, &now), 0);
+	cr_assert_str_eq(now.buf, "new\n");
+	free(tmp);
+	buf_release(&now);
+	cr_assert_eq(system(tfmt("rm -rf '%s'", dir)), 0);
+}
+
 /* ---- reading blobs in a batch ---- */
 
 Test(memrepo, a_batch_of_blobs_comes_back_whole_and_in_order)
@@ -309,7 +347,7 @@ Test(memrepo, a_batch_of_blobs_comes_back_whole_and_in_order)
 		snprintf(oid[i], sizeof(oid[i]), "%.40s", c.out.buf);
 		child_release(&c);
 	}
-	/* Seven names for three cat-file commands: a missing one in the middle. */
+	/* Seven names, a missing one in the middle. */
 	for (int i = 0, k = 0; i < 7; i++)
 		b[i] = (struct blob){i == 3 ? "0000000000000000000000000000000000000001"
 					    : oid[k++],
