@@ -198,8 +198,7 @@ static struct memfile *load_with_base(struct scene *s, const struct blob *b,
 		}
 	mf = xmalloc(sizeof(*mf));
 	*mf = (struct memfile)MEMFILE_INIT;
-	if (base ? memfile_parse_with_base(mf, b->data, b->len, base, &err)
-		 : memfile_parse_borrowed(mf, b->data, b->len, &err)) {
+	if (memfile_parse_borrowed_with_base(mf, b->data, b->len, base, &err)) {
 		if (bad) {
 			error("%s (%s): %s", qpath(path), what, err.buf);
 			(*bad)++;

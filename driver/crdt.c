@@ -3,6 +3,7 @@
  */
 #include "crdt.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,7 @@ static int view_text(struct entity_view *v, const struct entry *e)
 {
 	memset(v, 0, sizeof(*v));
 	v->e = e;
-	if (scan_entity_sets(e->text, e->text_len, &v->at) &&
+	if (entry_sets(e, &v->at) &&
 	    scan_split_strings(e->text, v->at.obs_off, v->at.obs_len, &v->obs) &&
 	    (!v->at.rem_len ||
 	     scan_split_strings(e->text, v->at.rem_off, v->at.rem_len, &v->rem)))
@@ -279,7 +280,7 @@ static int gather_text(const struct entry *e, struct strset *all, struct strset 
 {
 	struct scan_sets at;
 
-	return scan_entity_sets(e->text, e->text_len, &at) &&
+	return entry_sets(e, &at) &&
 	       scan_split_strings(e->text, at.obs_off, at.obs_len, all) &&
 	       (!at.rem_len || scan_split_strings(e->text, at.rem_off, at.rem_len, rem));
 }
@@ -421,17 +422,100 @@ static void entry_sort_by_key(struct entry **v, size_t n)
 	free(tmp);
 }
 
-size_t entry_set_normalize(struct entry_set *s)
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (const struct entry *const *)a;
+	uintptr_t y = (uintptr_t) * (const struct entry *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int has_ptr(struct entry *const *sorted, size_t n, const struct entry *e)
+{
+	return bsearch(&e, sorted, n, sizeof(*sorted), cmp_ptr) != NULL;
+}
+
+/* Where the copies of key stand in copies (sorted by key): [*lo, *hi). */
+static void key_range(const struct entry_set *copies, const struct entry *key, size_t *lo,
+		      size_t *hi)
+{
+	size_t l = 0, h = copies->nr;
+
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+		if (entry_cmp_key(copies->v[mid], key) < 0)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	*lo = *hi = l;
+	while (*hi < copies->nr && !entry_cmp_key(copies->v[*hi], key))
+		(*hi)++;
+}
+
+/*
+ * The join of the n copies of one key in v, starting from base's join
+ * when v holds every copy base joined for that key (the same entries,
+ * shared by the reader): then only the copies base did not have are
+ * joined to it, instead of all of them again. The result is the same,
+ * the join being associative, commutative and idempotent. NULL when base
+ * does not help.
+ */
+static struct entry *join_from_base(struct entry *const *v, size_t n,
+				    const struct entry_set *base,
+				    const struct entry_set *base_copies)
+{
+	size_t lo, hi, m = 0;
+	struct entry *joined = NULL, *from;
+	struct entry **mine, **theirs, **rest;
+
+	if (!base_copies || !base_copies->nr)
+		return NULL;
+	key_range(base_copies, v[0], &lo, &hi);
+	if (hi - lo < 2 || hi - lo > n ||
+	    !(from = entry_set_find(base, v[0]->key, v[0]->key_len)))
+		return NULL;
+	mine = xmalloc(n * sizeof(*mine));
+	theirs = xmalloc((hi - lo) * sizeof(*theirs));
+	memcpy(mine, v, n * sizeof(*mine));
+	memcpy(theirs, base_copies->v + lo, (hi - lo) * sizeof(*theirs));
+	qsort(mine, n, sizeof(*mine), cmp_ptr);
+	qsort(theirs, hi - lo, sizeof(*theirs), cmp_ptr);
+	for (size_t k = 0; k < hi - lo; k++)
+		if (!has_ptr(mine, n, theirs[k]))
+			goto out;
+	rest = mine; /* reused: the copies base did not have, after base's join */
+	rest[m++] = from;
+	for (size_t k = 0; k < n; k++)
+		if (!has_ptr(theirs, hi - lo, v[k]))
+			rest[m++] = v[k];
+	joined = crdt_join_all(rest, m);
+out:
+	free(mine);
+	free(theirs);
+	return joined;
+}
+
+size_t entry_set_normalize_with(struct entry_set *s, struct entry_set *copies,
+				const struct entry_set *base,
+				const struct entry_set *base_copies)
 {
 	size_t k = 0, dups = 0;
-	int sorted = 1;
+	int strict = 1, ordered = 1;
 
-	for (size_t i = 1; i < s->nr && sorted; i++)
-		sorted = entry_cmp_key(s->v[i - 1], s->v[i]) < 0;
-	if (sorted)
+	for (size_t i = 1; i < s->nr && ordered; i++) {
+		int c = entry_cmp_key(s->v[i - 1], s->v[i]);
+		strict &= c < 0;
+		ordered = c <= 0;
+	}
+	if (strict)
 		return 0;
 	/* stable, so that copies of a key keep the file's order */
-	entry_sort_by_key(s->v, s->nr);
+	if (!ordered)
+		entry_sort_by_key(s->v, s->nr);
+	if (copies)
+		for (size_t i = 0; i < s->nr; i++)
+			entry_set_append(copies, entry_ref(s->v[i]));
 	for (size_t i = 0; i < s->nr;) {
 		size_t j = i + 1;
 		while (j < s->nr && !entry_cmp_key(s->v[i], s->v[j]))
@@ -440,7 +524,10 @@ size_t entry_set_normalize(struct entry_set *s)
 			s->v[k++] = s->v[i];
 		} else {
 			/* every copy at once: linear however many there are */
-			struct entry *joined = crdt_join_all(s->v + i, j - i);
+			struct entry *joined =
+				join_from_base(s->v + i, j - i, base, base_copies);
+			if (!joined)
+				joined = crdt_join_all(s->v + i, j - i);
 			for (size_t m = i; m < j; m++)
 				entry_unref(s->v[m]);
 			s->v[k++] = joined;
@@ -450,6 +537,11 @@ size_t entry_set_normalize(struct entry_set *s)
 	}
 	s->nr = k;
 	return dups;
+}
+
+size_t entry_set_normalize(struct entry_set *s)
+{
+	return entry_set_normalize_with(s, NULL, NULL, NULL);
 }
 
 void entry_set_release(struct entry_set *s)

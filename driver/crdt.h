@@ -60,6 +60,18 @@ void entry_set_append(struct entry_set *s, struct entry *e);
  */
 size_t entry_set_normalize(struct entry_set *s);
 
+/*
+ * The same, for a file read against another version of it (base, the
+ * merge base, normalised, and base_copies, what entry_set_normalize_with
+ * kept of it; both may be NULL). When there are duplicates and copies is
+ * not NULL, every entry before joining, sorted by key, is added to it, for
+ * a later reading to be measured against. A key whose copies include all
+ * of base's copies is joined from base's join (see join_from_base).
+ */
+size_t entry_set_normalize_with(struct entry_set *s, struct entry_set *copies,
+				const struct entry_set *base,
+				const struct entry_set *base_copies);
+
 /* Drop every reference and free the array. */
 void entry_set_release(struct entry_set *s);
 

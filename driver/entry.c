@@ -270,8 +270,28 @@ static struct entry *read_canonical(struct arena *a, const char *text, size_t le
 	e->stamp.version = info.version;
 	e->text = e->raw = text;
 	e->text_len = e->raw_len = len;
+	if (info.kind == ENTRY_ENTITY && len < UINT32_MAX) {
+		e->has_sets = 1;
+		e->obs_off = (uint32_t)info.sets.obs_off;
+		e->obs_len = (uint32_t)info.sets.obs_len;
+		e->rem_off = (uint32_t)info.sets.rem_off;
+		e->rem_len = (uint32_t)info.sets.rem_len;
+		e->meta_close = (uint32_t)info.sets.meta_close;
+	}
 	buf_release(&local);
 	return e;
+}
+
+int entry_sets(const struct entry *e, struct scan_sets *at)
+{
+	if (!e->has_sets)
+		return scan_entity_sets(e->text, e->text_len, at);
+	at->obs_off = e->obs_off;
+	at->obs_len = e->obs_len;
+	at->rem_off = e->rem_off;
+	at->rem_len = e->rem_len;
+	at->meta_close = e->meta_close;
+	return 1;
 }
 
 struct entry *entry_read_canonical(const char *text, size_t len)
@@ -463,7 +483,7 @@ static int entity_tiebreak_cut(const struct entry *e, struct buf *out)
 	struct scan_sets at;
 	size_t cut[2][2], ncut = 0;
 
-	if (!scan_entity_sets(t, e->text_len, &at) || at.obs_off < on ||
+	if (!entry_sets(e, &at) || at.obs_off < on ||
 	    memcmp(t + at.obs_off - on, obs_name, on))
 		return 0;
 	cut[ncut][0] = at.obs_off - on;

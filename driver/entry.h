@@ -21,6 +21,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "key.h"
+#include "scan.h"
 #include "stamp.h"
 
 struct entry {
@@ -28,6 +29,7 @@ struct entry {
 	enum entry_kind kind;
 	unsigned deleted : 1;	/* _crdt_metadata.deleted is true: a tombstone */
 	unsigned owns_text : 1; /* text was malloc'd for this entry */
+	unsigned has_sets : 1;	/* sets below hold where an entity's sets are */
 	struct arena *arena;	/* the entry, and maybe its text, live here; or NULL */
 	/*
 	 * The canonical serialisation of the whole entry: text_len bytes, not
@@ -38,6 +40,12 @@ struct entry {
 	const char *raw; /* the bytes it was read from (borrowed), or NULL */
 	size_t raw_len;
 	struct stamp stamp; /* stamp.host points into key[] */
+	/*
+	 * An entity read by the fast path: where "observations" and
+	 * "removed_observations" stand in text (scan_entity_sets's answer,
+	 * kept from the reading), as offsets.
+	 */
+	uint32_t obs_off, obs_len, rem_off, rem_len, meta_close;
 	size_t key_len;
 	char key[]; /* the key, NUL, then the host, NUL */
 };
@@ -85,6 +93,12 @@ struct entry *entry_read_canonical(const char *text, size_t len);
  */
 struct entry *entry_read_canonical_prefix(struct arena *a, const char *text, size_t len,
 					  size_t *end);
+
+/*
+ * Where a canonical entity's sets stand in its text (scan_entity_sets),
+ * from what the reader kept when it can. 0 when e is not one.
+ */
+int entry_sets(const struct entry *e, struct scan_sets *at);
 
 /* A fresh tree of the entry's canonical form; caller frees with cJSON_Delete. */
 cJSON *entry_to_json(const struct entry *e);

@@ -451,11 +451,16 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 {
 	const char *data = mf->bytes;
 	size_t pos = 0, len = mf->size;
-	struct cursor cur = {base ? &base->set : NULL, 0};
+	/* A base with duplicates is walked copy by copy, as its lines were. */
+	struct cursor cur = {!base	       ? NULL
+			     : base->copies.nr ? &base->copies
+					       : &base->set,
+			     0};
 	int ret;
 
 	mf->format = MEMFILE_EMPTY;
 	mf->duplicates = 0;
+	entry_set_release(&mf->copies);
 	if (!mf->arena[0])
 		mf->arena[0] = arena_new();
 	/* A UTF-8 byte-order mark (some Windows editors write one) is dropped. */
@@ -483,7 +488,9 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 			   "expected a JSON array or JSON lines (one object per line)");
 	}
 	if (!ret)
-		mf->duplicates = entry_set_normalize(&mf->set);
+		mf->duplicates = entry_set_normalize_with(
+			&mf->set, base ? NULL : &mf->copies, base ? &base->set : NULL,
+			base ? &base->copies : NULL);
 	return ret;
 }
 
@@ -500,10 +507,16 @@ int memfile_parse_with_base(struct memfile *mf, const char *data, size_t len,
 int memfile_parse_borrowed(struct memfile *mf, const char *data, size_t len,
 			   struct buf *err)
 {
+	return memfile_parse_borrowed_with_base(mf, data, len, NULL, err);
+}
+
+int memfile_parse_borrowed_with_base(struct memfile *mf, const char *data, size_t len,
+				     const struct memfile *base, struct buf *err)
+{
 	buf_reset(&mf->copy);
 	mf->bytes = data;
 	mf->size = len;
-	return parse_data(mf, NULL, err);
+	return parse_data(mf, base, err);
 }
 
 int memfile_parse(struct memfile *mf, const char *data, size_t len, struct buf *err)
@@ -599,7 +612,10 @@ int memfile_bytes_in_use(const struct memfile *mf)
 
 void memfile_drop_bytes(struct memfile *mf)
 {
-	if (!mf->map || memfile_bytes_in_use(mf))
+	if (!mf->map)
+		return;
+	entry_set_release(&mf->copies); /* no longer a base: see memfile.h */
+	if (memfile_bytes_in_use(mf))
 		return;
 	for (size_t i = 0; i < mf->set.nr; i++)
 		if (points_into(mf->set.v[i]->raw, mf)) {
@@ -615,6 +631,7 @@ void memfile_drop_bytes(struct memfile *mf)
 void memfile_release(struct memfile *mf)
 {
 	entry_set_release(&mf->set);
+	entry_set_release(&mf->copies);
 	for (int i = 0; i < 2; i++) {
 		arena_unref(mf->arena[i]);
 		mf->arena[i] = NULL;

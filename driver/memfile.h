@@ -21,6 +21,12 @@ struct memfile {
 	struct entry_set set; /* normalised: sorted, one entry per key */
 	enum memfile_format format;
 	size_t duplicates; /* keys that appeared more than once and were joined */
+	/*
+	 * When there were duplicates (and the file was read without a base):
+	 * every entry before joining, sorted by key, so that a later reading
+	 * against this file reuses them and their join.
+	 */
+	struct entry_set copies;
 	/* The file's bytes; entries borrow from them. */
 	const char *bytes;
 	size_t size;
@@ -36,7 +42,8 @@ struct memfile {
 };
 #define MEMFILE_INIT                                                                     \
 	{                                                                                \
-		ENTRY_SET_INIT, MEMFILE_EMPTY, 0, NULL, 0, BUF_INIT, NULL, 0,            \
+		ENTRY_SET_INIT, MEMFILE_EMPTY, 0, ENTRY_SET_INIT, NULL, 0, BUF_INIT,     \
+			NULL, 0,                                                         \
 		{                                                                        \
 			NULL, NULL                                                       \
 		}                                                                        \
@@ -57,6 +64,10 @@ int memfile_parse_borrowed(struct memfile *mf, const char *data, size_t len,
 /* The same, sharing base's entries as memfile_load_with_base does. */
 int memfile_parse_with_base(struct memfile *mf, const char *data, size_t len,
 			    const struct memfile *base, struct buf *err);
+
+/* Both: no copy, and base's entries shared. */
+int memfile_parse_borrowed_with_base(struct memfile *mf, const char *data, size_t len,
+				     const struct memfile *base, struct buf *err);
 
 /* Read and parse path. On failure appends the reason to err, as above, or
  * "cannot read: <strerror>". */

@@ -491,6 +491,15 @@ static int scan_entry(const char *p, size_t len, size_t *end, struct scan_info *
 		    (!sorted_plain_strings(p, meta[M_REMOVED].v, &nrem) || !nrem ||
 		     !disjoint(p, top[F_OBS].v, meta[M_REMOVED].v)))
 			return 0;
+		/* What scan_entity_sets would find, so that joins need not look again. */
+		info->sets.obs_off = top[F_OBS].v.off;
+		info->sets.obs_len = top[F_OBS].v.len;
+		if (meta[M_REMOVED].found) {
+			info->sets.rem_off = meta[M_REMOVED].v.off;
+			info->sets.rem_len = meta[M_REMOVED].v.len;
+		}
+		if (top[F_META].found)
+			info->sets.meta_close = top[F_META].v.off + top[F_META].v.len - 1;
 	} else if (meta[M_REMOVED].found && !all_string_elements(p, meta[M_REMOVED].v)) {
 		return 0; /* the general path reports it */
 	}

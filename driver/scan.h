@@ -20,8 +20,15 @@
 #include "key.h"
 #include "strset.h"
 
+struct scan_sets {
+	size_t obs_off, obs_len; /* the "observations" array */
+	size_t rem_off, rem_len; /* "removed_observations"; rem_len 0 if none */
+	size_t meta_close;	 /* the metadata's closing brace; 0 if none */
+};
+
 struct scan_info {
 	enum entry_kind kind;
+	struct scan_sets sets; /* for an entity (kind ENTRY_ENTITY) */
 	int deleted;
 	int64_t instant; /* STAMP_NONE without metadata or timestamp */
 	int64_t version;
@@ -61,12 +68,6 @@ int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed);
 int scan_split_strings(const char *text, size_t off, size_t len, struct strset *out);
 
 /* Where an entity's observation sets stand in its canonical text. */
-struct scan_sets {
-	size_t obs_off, obs_len; /* the "observations" array */
-	size_t rem_off, rem_len; /* "removed_observations"; rem_len 0 if none */
-	size_t meta_close;	 /* the metadata's closing brace; 0 if none */
-};
-
 /* Fill sets for a canonical entity's text; 0 when it is not one. */
 int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets);
 

@@ -424,6 +424,78 @@ Test(duplicates, duplicate_ids_keep_the_newest)
 	cr_assert_str_eq(member(mf->set.v[0], "content"), "\"new\"");
 }
 
+/*
+ * A file read against a base that had duplicates: the copies shared with
+ * the base are not read again, and the join is the same as reading the file
+ * alone, whether the file kept all of the base's copies (the join then
+ * starts from the base's) or dropped one (it must not come back).
+ */
+static void assert_same_read_with_base(const char *base_text, const char *text)
+{
+	struct memfile base = MEMFILE_INIT, with = MEMFILE_INIT, alone = MEMFILE_INIT;
+	struct buf err = BUF_INIT;
+	const char *b = q(base_text), *t = q(text);
+
+	cr_assert_eq(memfile_parse(&base, b, strlen(b), &err), 0, "%s", err.buf);
+	cr_assert_gt(base.copies.nr, base.set.nr, "the base keeps its copies");
+	cr_assert_eq(memfile_parse_with_base(&with, t, strlen(t), &base, &err), 0, "%s",
+		     err.buf);
+	cr_assert_eq(memfile_parse(&alone, t, strlen(t), &err), 0, "%s", err.buf);
+	cr_assert_eq(with.copies.nr, 0, "only a file read alone keeps copies");
+	assert_same_text(ser(&with.set, MEMFILE_JSONL), ser(&alone.set, MEMFILE_JSONL),
+			 "read against the base");
+	cr_assert_eq(with.duplicates, alone.duplicates);
+	memfile_release(&with);
+	memfile_release(&alone);
+	memfile_release(&base);
+	buf_release(&err);
+}
+
+#define C1 ENT("A", "p", "'one'", META("h1", "2026-01-01T00:00:01Z", 1))
+#define C2 ENT("A", "p", "'two'", META("h2", "2026-01-01T00:00:02Z", 1))
+#define C3 ENT("A", "p", "'three'", META("h1", "2026-01-01T00:00:03Z", 2))
+#define C4                                                                               \
+	ENT("A", "q", "'four'",                                                          \
+	    METAX("h3", "2026-01-01T00:00:04Z", 1, ",'removed_observations':['two']"))
+
+Test(duplicates, a_file_with_all_the_bases_copies_and_more_joins_from_the_bases_join)
+{
+	assert_same_read_with_base(C1 "\n" C2 "\n" C3 "\n" LB "\n",
+				   C1 "\n" C2 "\n" C3 "\n" C4 "\n" LB "\n");
+	/* In another order, and with one copy twice. */
+	assert_same_read_with_base(C1 "\n" C2 "\n" C3 "\n",
+				   C3 "\n" C4 "\n" C1 "\n" C2 "\n" C1 "\n");
+}
+
+Test(duplicates, a_file_that_dropped_one_of_the_bases_copies_loses_what_only_it_had)
+{
+	assert_same_read_with_base(C1 "\n" C2 "\n" C3 "\n", C1 "\n" C3 "\n" C4 "\n");
+	assert_same_read_with_base(C1 "\n" C2 "\n" C3 "\n", C2 "\n" C3 "\n");
+	struct memfile *mf = MF(C1 "\n" C3 "\n");
+	cr_assert_str_eq(obs(mf->set.v[0]), "one|three");
+}
+
+Test(duplicates, the_sets_kept_from_reading_are_where_a_scan_finds_them)
+{
+	struct memfile *mf = MF(C4 "\n" LA "\n" ENT(
+		"Z", "p", "'a','b'", META("h", "2026-01-01T00:00:05Z", 3)));
+	struct scan_sets kept, found;
+
+	for (size_t i = 0; i < mf->set.nr; i++) {
+		const struct entry *e = mf->set.v[i];
+		cr_assert(e->has_sets, "entry %zu read by the fast path keeps its sets",
+			  i);
+		cr_assert(entry_sets(e, &kept));
+		cr_assert(scan_entity_sets(e->text, e->text_len, &found));
+		cr_assert_eq(kept.obs_off, found.obs_off);
+		cr_assert_eq(kept.obs_len, found.obs_len);
+		cr_assert_eq(kept.rem_off, found.rem_off);
+		cr_assert_eq(kept.rem_len, found.rem_len);
+		cr_assert_eq(kept.meta_close, found.meta_close);
+	}
+	cr_assert_gt(mf->set.v[0]->rem_len, 0, "A's copy has removed_observations");
+}
+
 /* ---- unicode and long strings ---- */
 
 Test(text, unicode_is_written_as_raw_utf8)
