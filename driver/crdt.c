@@ -111,17 +111,26 @@ static struct entry *splice_sets(const struct entity_view *w, const struct strse
 	const struct scan_sets *sw = &w->at;
 	const char *t = w->e->text;
 	size_t len = w->e->text_len, after_obs = sw->obs_off + sw->obs_len;
+	struct scan_sets at = {0, 0, 0, 0, 0};
 	struct buf out = BUF_INIT;
-	struct entry *e;
+	char *text;
 
 	if (rem->nr && !sw->rem_len && !sw->meta_close)
 		return NULL; /* no metadata to hold the list: the tree path adds it */
 	buf_grow(&out, len + len / 2);
 	buf_add(&out, t, sw->obs_off);
+	at.obs_off = out.len;
 	json_write_strset(&out, vis);
+	at.obs_len = out.len - at.obs_off;
 	if (sw->rem_len) {
 		buf_add(&out, t + after_obs, sw->rem_off - after_obs);
-		json_write_strset(&out, rem);
+		if (rem->nr) {
+			at.rem_off = out.len;
+			json_write_strset(&out, rem);
+			at.rem_len = out.len - at.rem_off;
+		} else {
+			json_write_strset(&out, rem);
+		}
 		buf_add(&out, t + sw->rem_off + sw->rem_len,
 			len - sw->rem_off - sw->rem_len);
 	} else if (rem->nr) {
@@ -129,20 +138,35 @@ static struct entry *splice_sets(const struct entity_view *w, const struct strse
 		buf_addstr(&out, t[sw->meta_close - 1] == '{'
 					 ? "\"removed_observations\":"
 					 : ",\"removed_observations\":");
+		at.rem_off = out.len;
 		json_write_strset(&out, rem);
+		at.rem_len = out.len - at.rem_off;
 		buf_add(&out, t + sw->meta_close, len - sw->meta_close);
 	} else {
 		buf_add(&out, t + after_obs, len - after_obs);
 	}
-	e = entry_read_canonical(out.buf, out.len);
-	if (e) {
-		e->text = buf_detach(&out, &e->text_len);
-		e->owns_text = 1;
-		e->raw = NULL;
-		e->raw_len = 0;
+	if (sw->meta_close)
+		at.meta_close = sw->meta_close + (out.len - len);
+	/*
+	 * Sets replaced where they stood leave the text canonical: plain
+	 * strings, sorted, without repeats, disjoint. Where the removed list
+	 * appears or goes (an empty one must not be written; a new one may
+	 * belong before other metadata members), the text is read again, and
+	 * the tree path takes over when it is not canonical.
+	 */
+	if (!sw->rem_len != !rem->nr) {
+		struct entry *e = entry_read_canonical(out.buf, out.len);
+		if (e) {
+			e->text = buf_detach(&out, &e->text_len);
+			e->owns_text = 1;
+			e->raw = NULL;
+			e->raw_len = 0;
+		}
+		buf_release(&out);
+		return e;
 	}
-	buf_release(&out);
-	return e;
+	text = buf_detach(&out, &len);
+	return entry_with_sets(w->e, text, len, &at);
 }
 
 /* The winner's tree (taken over) with the sets vis and rem. */

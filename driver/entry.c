@@ -282,6 +282,30 @@ static struct entry *read_canonical(struct arena *a, const char *text, size_t le
 	return e;
 }
 
+struct entry *entry_with_sets(const struct entry *like, char *text, size_t len,
+			      const struct scan_sets *at)
+{
+	struct entry *e = entry_alloc(NULL, like->key, like->key_len, like->stamp.host,
+				      strlen(like->stamp.host));
+
+	e->kind = like->kind;
+	e->deleted = like->deleted;
+	e->stamp.instant = like->stamp.instant;
+	e->stamp.version = like->stamp.version;
+	e->text = text;
+	e->text_len = len;
+	e->owns_text = 1;
+	if (len < UINT32_MAX) {
+		e->has_sets = 1;
+		e->obs_off = (uint32_t)at->obs_off;
+		e->obs_len = (uint32_t)at->obs_len;
+		e->rem_off = (uint32_t)at->rem_off;
+		e->rem_len = (uint32_t)at->rem_len;
+		e->meta_close = (uint32_t)at->meta_close;
+	}
+	return e;
+}
+
 int entry_sets(const struct entry *e, struct scan_sets *at)
 {
 	if (!e->has_sets)

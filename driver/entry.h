@@ -100,6 +100,15 @@ struct entry *entry_read_canonical_prefix(struct arena *a, const char *text, siz
  */
 int entry_sets(const struct entry *e, struct scan_sets *at);
 
+/*
+ * A new entry like the canonical entity like (key, stamp, host, deleted)
+ * whose text is text[0..len) (taken: malloc'd), the same text but for its
+ * sets, which stand where at says. For joins that splice new sets into a
+ * version's text: nothing else in it changes, so nothing needs reading.
+ */
+struct entry *entry_with_sets(const struct entry *like, char *text, size_t len,
+			      const struct scan_sets *at);
+
 /* A fresh tree of the entry's canonical form; caller frees with cJSON_Delete. */
 cJSON *entry_to_json(const struct entry *e);
 

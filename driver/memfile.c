@@ -375,6 +375,36 @@ static void *parse_lines_thread(void *job)
 }
 
 /*
+ * Start the second half's walk of the base where its first line is, when
+ * the base has that line near the same fraction of its records: lines in
+ * file order that are not in key order (copies of one name) are found
+ * again that way, where following the keys cannot tell the copies apart.
+ * Otherwise the walk starts at the beginning and follows the keys.
+ */
+static void align_cursor(struct cursor *c, const char *line, size_t len, double at)
+{
+	const size_t window = 4096;
+	const char *nl = memchr(line, '\n', len);
+	size_t n, guess, lo, hi;
+
+	if (!c->base || !c->base->nr)
+		return;
+	n = nl ? (size_t)(nl - line) : len;
+	if (n && line[n - 1] == ',') /* an element of an array in canonical layout */
+		n--;
+	guess = (size_t)(at * (double)c->base->nr);
+	lo = guess > window ? guess - window : 0;
+	hi = guess + window < c->base->nr ? guess + window : c->base->nr;
+	for (size_t j = lo; j < hi; j++) {
+		const struct entry *e = c->base->v[j];
+		if (e->raw && e->raw_len == n && !memcmp(e->raw, line, n)) {
+			c->j = j;
+			return;
+		}
+	}
+}
+
+/*
  * Read data[start..stop) as lines into mf->set, in two halves when large.
  * Returns 0, -1 (err says why) or 1 when the file is not in that layout.
  */
@@ -408,6 +438,9 @@ static int read_lines(struct memfile *mf, const char *data, size_t start, size_t
 		job[i].arena = mf->arena[i];
 		buf_init(&job[i].err, 0);
 	}
+	if (n == 2)
+		align_cursor(&job[1].cur, data + mid, stop - mid,
+			     (double)(mid - start) / (double)(stop - start));
 	if (n == 2)
 		threaded = !pthread_create(&thread, NULL, parse_lines_thread, &job[1]);
 	parse_lines(&job[0]);

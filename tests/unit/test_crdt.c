@@ -546,3 +546,60 @@ Test(sets, merge3_does_not_care_which_side_is_ours)
 	entry_set_release(&r1);
 	entry_set_release(&r2);
 }
+
+/*
+ * A join that splices new sets into the winner's text makes its entry
+ * without reading that text again: the entry must be what reading it gives
+ * (same key, stamp, canonical text, sets where a scan finds them).
+ */
+static void assert_as_read(const struct entry *e)
+{
+	struct entry *r = entry_read_canonical(e->text, e->text_len);
+	struct scan_sets kept, found;
+
+	cr_assert_not_null(r, "not canonical: %.*s", (int)e->text_len, e->text);
+	cr_assert_str_eq(r->key, e->key);
+	cr_assert_eq(r->stamp.instant, e->stamp.instant);
+	cr_assert_eq(r->stamp.version, e->stamp.version);
+	cr_assert_str_eq(r->stamp.host, e->stamp.host);
+	cr_assert_eq(r->deleted, e->deleted);
+	cr_assert(entry_sets(e, &kept));
+	cr_assert(scan_entity_sets(e->text, e->text_len, &found));
+	cr_assert_eq(kept.obs_off, found.obs_off);
+	cr_assert_eq(kept.obs_len, found.obs_len);
+	cr_assert_eq(kept.rem_off, found.rem_off);
+	cr_assert_eq(kept.rem_len, found.rem_len);
+	cr_assert_eq(kept.meta_close, found.meta_close);
+	entry_unref(r);
+}
+
+Test(join, spliced_sets_make_the_entry_reading_would_make)
+{
+	struct entry *v[4] = {
+		E(ENT("A", "p", "'a','c'", META("h1", "2026-01-01T00:00:01Z", 1))),
+		E(ENT("A", "p", "'b'",
+		      METAX("h2", "2026-01-01T00:00:02Z", 2,
+			    ",'removed_observations':['z']"))),
+		E(ENT("A", "p", "'d','e'",
+		      METAX("h3", "2026-01-01T00:00:03Z", 1,
+			    ",'removed_observations':['a']"))),
+		E(ENT("A", "p", "'f'", META("h1", "2026-01-01T00:00:00Z", 7))),
+	};
+	/* Winner with removed_observations, replaced where it stands. */
+	struct entry *e = keep(crdt_join_all(v, 4));
+	cr_assert_str_eq(obs(e), "b|c|d|e|f");
+	cr_assert_str_eq(removed(e), "a|z");
+	assert_as_read(e);
+	/* Winner without one, none after: sets replaced, nothing added. */
+	struct entry *w[3] = {
+		E(ENT("B", "p", "'x'", META("h1", "2026-01-01T00:00:01Z", 1))),
+		E(ENT("B", "p", "'y'", META("h2", "2026-01-01T00:00:02Z", 2))),
+		E(ENT("B", "p", "'w'", META("h3", "2026-01-01T00:00:03Z", 3))),
+	};
+	e = keep(crdt_join_all(w, 3));
+	cr_assert_str_eq(obs(e), "w|x|y");
+	assert_as_read(e);
+	/* A removed list that must appear: the checked way. */
+	e = keep(crdt_join(w[2], v[2]));
+	assert_as_read(e);
+}
