@@ -98,10 +98,19 @@ static void join_sets(const struct entity_view *w, const struct entity_view *l,
 static void gone_observations(const struct entity_view *o, const struct entity_view *a,
 			      const struct entity_view *b, struct strset *gone)
 {
-	for (size_t i = 0; i < o->obs.nr; i++)
-		if (!strset_has(&a->obs, &o->obs.v[i]) ||
-		    !strset_has(&b->obs, &o->obs.v[i]))
-			strset_add(gone, o->obs.v[i].p, o->obs.v[i].n);
+	/* Every view's sets are sorted: one walk of the three. */
+	size_t j = 0, k = 0;
+
+	for (size_t i = 0; i < o->obs.nr; i++) {
+		const struct str *x = &o->obs.v[i];
+		int ca = 1, cb = 1;
+		while (j < a->obs.nr && (ca = str_cmp(&a->obs.v[j], x)) < 0)
+			j++;
+		while (k < b->obs.nr && (cb = str_cmp(&b->obs.v[k], x)) < 0)
+			k++;
+		if (j == a->obs.nr || k == b->obs.nr || ca || cb)
+			strset_add(gone, x->p, x->n);
+	}
 }
 
 /* The winner's text with the sets vis and rem; NULL when the tree must do it. */
@@ -117,7 +126,13 @@ static struct entry *splice_sets(const struct entity_view *w, const struct strse
 
 	if (rem->nr && !sw->rem_len && !sw->meta_close)
 		return NULL; /* no metadata to hold the list: the tree path adds it */
-	buf_grow(&out, len + len / 2);
+	/* Sized once: the sets of a large join are megabytes. */
+	size_t need = len + sizeof(",\"removed_observations\":[]");
+	for (size_t i = 0; i < vis->nr; i++)
+		need += vis->v[i].n + 3;
+	for (size_t i = 0; i < rem->nr; i++)
+		need += rem->v[i].n + 3;
+	buf_grow(&out, need);
 	buf_add(&out, t, sw->obs_off);
 	at.obs_off = out.len;
 	json_write_strset(&out, vis);

@@ -38,33 +38,30 @@ struct keyed {
 	struct str s;
 };
 
-static uint64_t prefix_key(const struct str *s)
+/* Bytes [depth, depth + 8) of s as a number that sorts as they do. */
+static uint64_t prefix_key(const struct str *s, size_t depth)
 {
 	uint64_t k = 0;
 
 	/* Shorter strings are padded with 0, below every byte they can hold. */
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = depth; i < depth + 8; i++)
 		k = k << 8 | (i < s->n ? (unsigned char)s->p[i] : 0);
 	return k;
 }
 
-static int cmp_keyed(const void *x, const void *y)
-{
-	return str_cmp(&((const struct keyed *)x)->s, &((const struct keyed *)y)->s);
-}
-
 /*
- * Sort a large set by its first 8 bytes with a radix sort (a byte at a
- * time, passes where every string has the same byte skipped), then the
- * few runs that share those 8 bytes by comparison: the thousands of
- * observations one name gathers in a join sort in linear time.
+ * Sort strings that agree on their first depth bytes by the next 8 with a
+ * radix sort (a byte at a time, passes where every string has the same
+ * byte skipped), then each large run that shares those bytes by the 8
+ * after, and small runs by comparison: the thousands of observations one
+ * name gathers in a join sort in about linear time.
  */
-static void sort_by_prefix(struct str *v, size_t n)
+static void sort_by_prefix(struct str *v, size_t n, size_t depth)
 {
 	struct keyed *a = xmalloc(n * sizeof(*a)), *b = xmalloc(n * sizeof(*b)), *t;
 
 	for (size_t i = 0; i < n; i++) {
-		a[i].k = prefix_key(&v[i]);
+		a[i].k = prefix_key(&v[i], depth);
 		a[i].s = v[i];
 	}
 	for (int shift = 0; shift < 64; shift += 8) {
@@ -84,18 +81,22 @@ static void sort_by_prefix(struct str *v, size_t n)
 		a = b;
 		b = t;
 	}
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && a[j].k == a[i].k)
-			j++;
-		if (j - i > 1)
-			qsort(a + i, j - i, sizeof(*a), cmp_keyed);
-		i = j;
-	}
 	for (size_t i = 0; i < n; i++)
 		v[i] = a[i].s;
-	free(a);
 	free(b);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		int longer = a[i].s.n > depth + 8;
+		while (j < n && a[j].k == a[i].k)
+			longer |= a[j++].s.n > depth + 8;
+		/* A few levels deep at most, each holding its keys meanwhile. */
+		if (j - i >= 64 && longer && depth < 32)
+			sort_by_prefix(v + i, j - i, depth + 8);
+		else if (j - i > 1 && longer)
+			qsort(v + i, j - i, sizeof(*v), cmp_str);
+		i = j;
+	}
+	free(a);
 }
 
 void strset_sort(struct strset *s)
@@ -105,7 +106,7 @@ void strset_sort(struct strset *s)
 	if (strset_is_sorted(s))
 		return;
 	if (s->nr >= 64)
-		sort_by_prefix(s->v, s->nr);
+		sort_by_prefix(s->v, s->nr, 0);
 	else
 		qsort(s->v, s->nr, sizeof(*s->v), cmp_str);
 	for (size_t i = 0; i < s->nr; i++)
