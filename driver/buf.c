@@ -76,16 +76,6 @@ void buf_setlen(struct buf *b, size_t len)
 		b->buf[len] = '\0';
 }
 
-void buf_add(struct buf *b, const void *data, size_t len)
-{
-	if (!len)
-		return;
-	buf_grow(b, len);
-	memcpy(b->buf + b->len, data, len);
-	b->len += len;
-	b->buf[b->len] = '\0';
-}
-
 void buf_addstr(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
@@ -94,13 +84,6 @@ void buf_addstr(struct buf *b, const char *s)
 void buf_addbuf(struct buf *b, const struct buf *other)
 {
 	buf_add(b, other->buf, other->len);
-}
-
-void buf_addch(struct buf *b, char c)
-{
-	buf_grow(b, 1);
-	b->buf[b->len++] = c;
-	b->buf[b->len] = '\0';
 }
 
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap)

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *buf;    /* never NULL: points at a shared empty string until grown */
@@ -30,11 +31,32 @@ char *buf_detach(struct buf *b, size_t *len);
 void buf_grow(struct buf *b, size_t extra);
 void buf_reset(struct buf *b);
 void buf_setlen(struct buf *b, size_t len);
-void buf_add(struct buf *b, const void *data, size_t len);
 void buf_addstr(struct buf *b, const char *s);
 void buf_addbuf(struct buf *b, const struct buf *other);
-void buf_addch(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+
+/*
+ * The two calls the readers and writers make for every token, inline: the
+ * room is there nearly always.
+ */
+static inline void buf_add(struct buf *b, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	if (b->alloc - b->len <= len)
+		buf_grow(b, len);
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+}
+
+static inline void buf_addch(struct buf *b, char c)
+{
+	if (b->alloc - b->len <= 1)
+		buf_grow(b, 1);
+	b->buf[b->len++] = c;
+	b->buf[b->len] = '\0';
+}
 
 #endif
