@@ -187,6 +187,34 @@ static void *parse_elements_thread(void *job)
 	return NULL;
 }
 
+/*
+ * Start the second half's walk of the base at the base record whose bytes
+ * begin at text (the half's first record), when the base has one near the
+ * same fraction of its records: records in file order that are not in key
+ * order (copies of one name) are found again that way, where following the
+ * keys cannot tell the copies apart. Otherwise the walk starts at the
+ * beginning and follows the keys. Only a starting point: every record is
+ * still compared in full before it is shared.
+ */
+static void align_cursor(struct cursor *c, const char *text, size_t len, double at)
+{
+	const size_t window = 4096;
+	size_t guess, lo, hi;
+
+	if (!c->base || !c->base->nr)
+		return;
+	guess = (size_t)(at * (double)c->base->nr);
+	lo = guess > window ? guess - window : 0;
+	hi = guess + window < c->base->nr ? guess + window : c->base->nr;
+	for (size_t j = lo; j < hi; j++) {
+		const struct entry *e = c->base->v[j];
+		if (e->raw && e->raw_len <= len && !memcmp(e->raw, text, e->raw_len)) {
+			c->j = j;
+			return;
+		}
+	}
+}
+
 /* A guess at an element's start near the middle of data[from..to): -1 if none. */
 static size_t guess_element(const char *data, size_t from, size_t to)
 {
@@ -233,8 +261,11 @@ static int parse_array(struct memfile *mf, const char *data, size_t len, size_t 
 		job[i].arena = mf->arena[i];
 		buf_init(&job[i].err, 0);
 	}
-	if (n == 2)
+	if (n == 2) {
+		align_cursor(&job[1].cur, data + mid, len - mid,
+			     (double)(mid - pos) / (double)(len - pos));
 		threaded = !pthread_create(&thread, NULL, parse_elements_thread, &job[1]);
+	}
 	parse_elements(&job[0]);
 	if (n == 2) {
 		if (threaded)
@@ -372,36 +403,6 @@ static void *parse_lines_thread(void *job)
 {
 	parse_lines(job);
 	return NULL;
-}
-
-/*
- * Start the second half's walk of the base where its first line is, when
- * the base has that line near the same fraction of its records: lines in
- * file order that are not in key order (copies of one name) are found
- * again that way, where following the keys cannot tell the copies apart.
- * Otherwise the walk starts at the beginning and follows the keys.
- */
-static void align_cursor(struct cursor *c, const char *line, size_t len, double at)
-{
-	const size_t window = 4096;
-	const char *nl = memchr(line, '\n', len);
-	size_t n, guess, lo, hi;
-
-	if (!c->base || !c->base->nr)
-		return;
-	n = nl ? (size_t)(nl - line) : len;
-	if (n && line[n - 1] == ',') /* an element of an array in canonical layout */
-		n--;
-	guess = (size_t)(at * (double)c->base->nr);
-	lo = guess > window ? guess - window : 0;
-	hi = guess + window < c->base->nr ? guess + window : c->base->nr;
-	for (size_t j = lo; j < hi; j++) {
-		const struct entry *e = c->base->v[j];
-		if (e->raw && e->raw_len == n && !memcmp(e->raw, line, n)) {
-			c->j = j;
-			return;
-		}
-	}
 }
 
 /*
