@@ -137,8 +137,10 @@ struct running {
 	int in, out, err; /* -1 when closed */
 	size_t in_done;
 	long long start, deadline;
-	int status;
+	int timeout_ms;
+	int status, wait_errno;
 	unsigned reaped : 1;
+	unsigned waited : 1; /* a child_finish has waited for it */
 };
 
 /* A capture pipe of 1 MiB takes a large blob in a few reads, not hundreds. */
@@ -229,7 +231,8 @@ static int spawn(struct running *r)
 			close_fd(&r->in);
 	}
 	r->start = now_ms();
-	r->deadline = r->start + (c->timeout_ms > 0 ? c->timeout_ms : git_timeout_ms());
+	r->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : git_timeout_ms();
+	r->deadline = r->start + r->timeout_ms;
 	return 0;
 }
 
@@ -290,6 +293,7 @@ static int reap(struct running *r, int block)
 		if (w == 0)
 			return 0;
 		if (errno != EINTR) {
+			r->wait_errno = errno;
 			r->status = -1;
 			r->reaped = 1;
 			return 1;
@@ -312,9 +316,10 @@ static int finish(struct running *r)
 	if (c->timed_out)
 		return error("%s %s: no answer within %lld s; stopped it", c->args[0],
 			     c->nr > 1 ? c->args[1] : "",
-			     (r->deadline - r->start) / 1000);
+			     (long long)r->timeout_ms / 1000);
 	if (status == -1)
-		return error("cannot wait for %s: %s", c->args[0], strerror(errno));
+		return error("cannot wait for %s: %s", c->args[0],
+			     strerror(r->wait_errno));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return error("cannot run %s: is it installed and on PATH?", c->args[0]);
 	if (!WIFEXITED(status))
@@ -356,6 +361,20 @@ int child_finish_all(struct child **cs, size_t n)
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &old_pipe);
+	/*
+	 * A command started early and not yet waited for had no one reading
+	 * its output: its full time counts from now, if that is later.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		struct running *r = cs[i]->run;
+		if (r && !r->waited && !r->reaped) {
+			long long from_now = now_ms() + r->timeout_ms;
+			if (r->deadline < from_now)
+				r->deadline = from_now;
+		}
+		if (r)
+			r->waited = 1;
+	}
 	for (;;) {
 		long long now = now_ms(), left = -1;
 		nfds_t m = 0;

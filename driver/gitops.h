@@ -81,8 +81,9 @@ int child_run_all(struct child **cs, size_t n);
  * child_finish), child_finish waits for it and returns what child_run
  * would. Every started command must be finished, and a command's output is
  * read only while some child_finish waits, so a command that writes much
- * may wait for it (its timeout runs meanwhile). child_finish_all waits for
- * several as child_run_all does.
+ * may wait for it; its timeout then counts from the first child_finish that
+ * waits for it, when that is later than its start. child_finish_all waits
+ * for several as child_run_all does.
  */
 int child_start(struct child *c);
 int child_finish(struct child *c);

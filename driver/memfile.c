@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,21 +642,30 @@ int memfile_bytes_in_use(const struct memfile *mf)
 	for (size_t i = 0; i < mf->set.nr; i++)
 		if (points_into(mf->set.v[i]->text, mf))
 			return 1;
+	/* A copy another file took over (OURS sharing a base's copy) too. */
+	for (size_t i = 0; i < mf->copies.nr; i++)
+		if (points_into(mf->copies.v[i]->text, mf) &&
+		    atomic_load(&mf->copies.v[i]->refs) > 1)
+			return 1;
 	return 0;
+}
+
+static void forget_raw(struct entry_set *s, const struct memfile *mf)
+{
+	for (size_t i = 0; i < s->nr; i++)
+		if (points_into(s->v[i]->raw, mf)) {
+			s->v[i]->raw = NULL;
+			s->v[i]->raw_len = 0;
+		}
 }
 
 void memfile_drop_bytes(struct memfile *mf)
 {
-	if (!mf->map)
+	if (!mf->map || memfile_bytes_in_use(mf))
 		return;
+	forget_raw(&mf->set, mf);
+	forget_raw(&mf->copies, mf);
 	entry_set_release(&mf->copies); /* no longer a base: see memfile.h */
-	if (memfile_bytes_in_use(mf))
-		return;
-	for (size_t i = 0; i < mf->set.nr; i++)
-		if (points_into(mf->set.v[i]->raw, mf)) {
-			mf->set.v[i]->raw = NULL;
-			mf->set.v[i]->raw_len = 0;
-		}
 	munmap(mf->map, mf->map_len);
 	mf->map = NULL;
 	mf->bytes = NULL;

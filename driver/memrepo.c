@@ -372,8 +372,16 @@ static void batch_line(struct batch_reader *r)
 	b->found = 0;
 	b->data = NULL;
 	b->len = 0;
+	/*
+	 * "<name> missing" or "<name> ambiguous", where the name may hold
+	 * spaces; an object's line ends in its size, a number.
+	 */
+	if (ends_with(p, " missing") || ends_with(p, " ambiguous")) {
+		r->at++;
+		return;
+	}
 	if (!sp1 || !sp2 || (size_t)(sp1 - p) >= sizeof(b->oid)) {
-		r->at++; /* "<name> missing" */
+		r->broken = 1;
 		return;
 	}
 	errno = 0;
@@ -554,11 +562,11 @@ static int stage_into(const char *dir, const struct stage_item *items, size_t n,
 		}
 		if (meanwhile && !i)
 			meanwhile(ctx);
-		int failed = child_finish_all(batch, m);
+		child_finish_all(batch, m); /* each status says how it went */
 		for (size_t k = 0; k < m; k++) {
 			struct child *h = &hs[i + k];
 			size_t len = strcspn(h->out.buf, "\r\n");
-			if (failed || h->status || len < 40 || len > 64) {
+			if (h->status || len < 40 || len > 64) {
 				error("cannot store %s in git: %s",
 				      qpath(items[i + k].path),
 				      h->err.len ? h->err.buf : "no object id");

@@ -284,6 +284,16 @@ void restamp(const struct entry_set *next, const struct entry_set *prev,
 	if (!prev)
 		prev = &none;
 	memset(stats, 0, sizeof(*stats));
+	/*
+	 * An unchanged entry needs no look at the other known sets, unless one
+	 * of them holds a stamp from the future, which stats counts.
+	 */
+	int known_future = 0;
+	for (size_t k = 0; k < nknown && !known_future; k++)
+		for (size_t m = 0; known[k] && m < known[k]->nr && !known_future; m++)
+			known_future =
+				known[k]->v[m]->stamp.instant != STAMP_NONE &&
+				known[k]->v[m]->stamp.instant > clock->now_ns + DAY_NS;
 	/* Both sets are sorted by key: walk them side by side. */
 	while (i < next->nr || j < prev->nr) {
 		int cmp = i == next->nr	  ? 1
@@ -295,9 +305,15 @@ void restamp(const struct entry_set *next, const struct entry_set *prev,
 			int is_new;
 
 			if (pe && entry_equal(ne, pe)) {
-				/* Unchanged since HEAD, the common case: kept as it is.
-				 */
-				count_future(&pe, 1, clock, stats);
+				/* Unchanged since HEAD, the common case: kept. */
+				size_t n = known_future
+						   ? versions_of(ne->key, ne->key_len, pe,
+								 known, nknown, v)
+						   : 0;
+				if (n)
+					count_future(v, n, clock, stats);
+				else
+					count_future(&pe, 1, clock, stats);
 				stats->kept++;
 				entry_set_append(out, entry_ref(ne));
 				continue;

@@ -207,4 +207,20 @@ test_expect_success 'join -o to a symbolic link writes through it' '
 	has_entry target Bob
 '
 
+test_expect_success 'OURS keeping one of the base'"'"'s copies of a name merges after the base is let go' '
+	mkdir d1 &&
+	cd d1 &&
+	# The base holds only copies of one name: its joined entry has text of
+	# its own, while OURS shares the first copy, whose text is the base'"'"'s
+	# mapped bytes. Those must stay mapped until the merge is written.
+	printf "%s\n" \
+		"{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"t\",\"observations\":[\"x\"]}" \
+		"{\"type\":\"entity\",\"name\":\"A\",\"entityType\":\"t\",\"observations\":[\"y\"]}" \
+		>O &&
+	head -n 1 O >A &&
+	cp O B &&
+	crdtmem O A B 7 memory-a.json &&
+	test "$(cat A)" = "$(head -n 1 O)"
+'
+
 test_done

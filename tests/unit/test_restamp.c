@@ -207,6 +207,26 @@ Test(restamp, stamping_the_result_again_changes_nothing)
 	cr_assert_eq(st.kept, 3);
 }
 
+Test(restamp, a_far_future_stamp_in_another_known_set_is_counted_for_an_unchanged_entry)
+{
+	/* Alice is unchanged here; the unified file has her from the future. */
+	const char *mine = "[" ENT("Alice", "person", "'tea'",
+				   META("laptop", "2026-11-21T10:00:00.000Z", 1)) "]";
+	const char *unified = "[" ENT("Alice", "person", "'tea','cake'",
+				      META("desktop", "2027-11-21T10:00:00.000Z", 2)) "]";
+	const struct entry_set *known[1] = {&MF(unified)->set};
+	struct entry_set *out = set_of(NULL, 0);
+	struct restamp_stats st;
+
+	restamp(&MF(mine)->set, &MF(mine)->set, known, 1, &noon, out, NULL, &st);
+	cr_assert_eq(st.kept, 1);
+	cr_assert_eq(st.future, 1, "future: got %zu, expected 1", st.future);
+	known[0] = &MF(mine)->set;
+	restamp(&MF(mine)->set, &MF(mine)->set, known, 1, &noon, set_of(NULL, 0), NULL,
+		&st);
+	cr_assert_eq(st.future, 0);
+}
+
 Test(restamp, changed_entries_are_listed_and_a_far_future_stamp_is_counted)
 {
 	const char *prev = "[" ENT("Alice", "person", "'tea'",

@@ -253,6 +253,22 @@ Test(child, work_goes_on_between_start_and_finish)
 	child_release(&c);
 }
 
+Test(child, a_command_finished_before_anyone_waits_is_not_timed_out)
+{
+	struct child c = CHILD_INIT;
+	struct timespec pause = {0, 600 * 1000 * 1000};
+
+	child_pushl(&c, "sh", "-c", "echo done", NULL);
+	c.capture_out = 1;
+	c.timeout_ms = 300;
+	cr_assert_eq(child_start(&c), 0);
+	nanosleep(&pause, NULL); /* other work, longer than the timeout */
+	cr_assert_eq(child_finish(&c), 0);
+	cr_assert_not(c.timed_out);
+	cr_assert_str_eq(c.out.buf, "done\n");
+	child_release(&c);
+}
+
 /* ---- file_holds ---- */
 
 Test(atomic, file_holds_compares_the_whole_file)
@@ -328,7 +344,7 @@ Test(memrepo, a_batch_of_blobs_comes_back_whole_and_in_order)
 	const char *dir = tmpl;
 	struct blob_store store = BLOB_STORE_INIT;
 	struct buf big = BUF_INIT;
-	struct blob b[7];
+	struct blob b[8];
 	char oid[6][72];
 	const char *text[6] = {"", "one\n", NULL, "three", "{\"x\":4}\n", "five"};
 
@@ -347,14 +363,15 @@ Test(memrepo, a_batch_of_blobs_comes_back_whole_and_in_order)
 		snprintf(oid[i], sizeof(oid[i]), "%.40s", c.out.buf);
 		child_release(&c);
 	}
-	/* Seven names, a missing one in the middle. */
-	for (int i = 0, k = 0; i < 7; i++)
-		b[i] = (struct blob){i == 3 ? "0000000000000000000000000000000000000001"
-					    : oid[k++],
+	/* Eight names, two missing: one in the middle, one with spaces. */
+	for (int i = 0, k = 0; i < 8; i++)
+		b[i] = (struct blob){i == 3   ? "0000000000000000000000000000000000000001"
+				     : i == 6 ? "HEAD:mem dir/a b.json"
+					      : oid[k++],
 				     0, "", NULL, 0};
-	cr_assert_eq(memrepo_read_blobs(dir, b, 7, &store), 0);
-	for (int i = 0, k = 0; i < 7; i++) {
-		if (i == 3) {
+	cr_assert_eq(memrepo_read_blobs(dir, b, 8, &store), 0);
+	for (int i = 0, k = 0; i < 8; i++) {
+		if (i == 3 || i == 6) {
 			cr_assert_not(b[i].found);
 			continue;
 		}
