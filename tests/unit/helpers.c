@@ -283,6 +283,21 @@ int utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+void assert_kept_sets(const struct entry *e)
+{
+	struct scan_sets kept, found;
+
+	cr_assert(e->has_sets, "the entry keeps no set positions: %.*s", (int)e->text_len,
+		  e->text);
+	cr_assert(entry_sets(e, &kept));
+	cr_assert(scan_entity_sets(e->text, e->text_len, &found));
+	cr_assert_eq(kept.obs_off, found.obs_off);
+	cr_assert_eq(kept.obs_len, found.obs_len);
+	cr_assert_eq(kept.rem_off, found.rem_off);
+	cr_assert_eq(kept.rem_len, found.rem_len);
+	cr_assert_eq(kept.meta_close, found.meta_close);
+}
+
 void assert_same_text(const char *actual, const char *expected, const char *what)
 {
 	size_t i = 0, la = strlen(actual), le = strlen(expected);

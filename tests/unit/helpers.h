@@ -89,6 +89,9 @@ const char *member(const struct entry *e, const char *name);
  */
 void assert_same_text(const char *actual, const char *expected, const char *what);
 
+/* Assert the set positions e keeps are where scan_entity_sets finds them. */
+void assert_kept_sets(const struct entry *e);
+
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 int utf8_valid(const char *s, size_t len);
 

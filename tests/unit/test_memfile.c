@@ -479,20 +479,8 @@ Test(duplicates, the_sets_kept_from_reading_are_where_a_scan_finds_them)
 {
 	struct memfile *mf = MF(C4 "\n" LA "\n" ENT(
 		"Z", "p", "'a','b'", META("h", "2026-01-01T00:00:05Z", 3)));
-	struct scan_sets kept, found;
-
-	for (size_t i = 0; i < mf->set.nr; i++) {
-		const struct entry *e = mf->set.v[i];
-		cr_assert(e->has_sets, "entry %zu read by the fast path keeps its sets",
-			  i);
-		cr_assert(entry_sets(e, &kept));
-		cr_assert(scan_entity_sets(e->text, e->text_len, &found));
-		cr_assert_eq(kept.obs_off, found.obs_off);
-		cr_assert_eq(kept.obs_len, found.obs_len);
-		cr_assert_eq(kept.rem_off, found.rem_off);
-		cr_assert_eq(kept.rem_len, found.rem_len);
-		cr_assert_eq(kept.meta_close, found.meta_close);
-	}
+	for (size_t i = 0; i < mf->set.nr; i++)
+		assert_kept_sets(mf->set.v[i]);
 	cr_assert_gt(mf->set.v[0]->rem_len, 0, "A's copy has removed_observations");
 }
 
