@@ -760,8 +760,7 @@ static int post_commit(void)
 	struct scene s = {0};
 	int ret = EXIT_CONFLICT;
 
-	if (memrepo_ls_index(NULL, &s.index, 0) ||
-	    memrepo_ls_tree(NULL, "HEAD", &s.head, MEMREPO_NO_ATTR) < 0)
+	if (memrepo_ls_both(NULL, &s.index, 0, "HEAD", &s.head))
 		goto out;
 	/* Only files whose index entry differs from the commit need a look. */
 	for (size_t i = 0; i < s.index.nr; i++) {

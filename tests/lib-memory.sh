@@ -287,3 +287,19 @@ check_entry_count() {
 check_untouched() {
 	test -f "$1" && test_cmp "$2" "$1"
 }
+
+# readonly_dir_prereq: sets READONLY_DIR when a folder can be made
+# unwritable for the driver, and RO_RUN to the command prefix that runs it
+# so. Not for root: then the driver runs as "nobody" through setpriv, if
+# that works here.
+readonly_dir_prereq() {
+	RO_RUN=
+	if test "$(id -u)" != 0; then
+		test_set_prereq READONLY_DIR
+	elif command -v setpriv >/dev/null 2>&1 &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+		# shellcheck disable=SC2034 # used in the callers' check bodies
+		RO_RUN='setpriv --reuid=65534 --regid=65534 --clear-groups'
+		test_set_prereq READONLY_DIR
+	fi
+}

@@ -10,17 +10,8 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_SRCDIR/lib-memory.sh"
 
-# Can a folder be made unwritable for the driver? Not for root: then the
-# driver runs as "nobody" through setpriv, if that works here.
-RO_RUN=
-if test "$(id -u)" != 0; then
-	test_set_prereq READONLY_DIR
-elif command -v setpriv >/dev/null 2>&1 &&
-	setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
-	# shellcheck disable=SC2034 # used in a check body
-	RO_RUN='setpriv --reuid=65534 --regid=65534 --clear-groups'
-	test_set_prereq READONLY_DIR
-fi
+# A folder the driver cannot write to (READONLY_DIR, RO_RUN: lib-memory.sh).
+readonly_dir_prereq
 
 # The three sides of a typical merge: base has Alice, ours adds Bob,
 # theirs adds Carol and a newer observation on Alice.

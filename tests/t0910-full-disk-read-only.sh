@@ -18,16 +18,8 @@ if mount -t tmpfs -o size=1m tmpfs "$TRASH/full" 2>/dev/null; then
 else
 	echo "# skipping the full-disk checks: cannot mount a tmpfs here (not root?)"
 fi
-# A folder the driver cannot write to: for root, run it as nobody.
-RO_RUN=
-if test "$(id -u)" != 0; then
-	test_set_prereq READONLY_DIR
-elif command -v setpriv >/dev/null 2>&1 &&
-	setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
-	# shellcheck disable=SC2034 # used in a check body
-	RO_RUN='setpriv --reuid=65534 --regid=65534 --clear-groups'
-	test_set_prereq READONLY_DIR
-fi
+# A folder the driver cannot write to (READONLY_DIR, RO_RUN: lib-memory.sh).
+readonly_dir_prereq
 
 # sides DIR N: O (empty), B (N entries) in the current folder, and DIR/A
 # (N other entries) with its copy A.orig; the merge is about twice B.
