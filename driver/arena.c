@@ -9,6 +9,7 @@
 #include "diag.h"
 
 #define CHUNK_SIZE (1u << 20) /* large enough that malloc maps it on its own */
+#define CHUNK_MAX  (8u << 20) /* chunks double up to this: large pages (xmalloc) */
 #define ALIGN	   16
 
 struct arena_chunk {
@@ -27,22 +28,50 @@ struct arena *arena_new(void)
 	return a;
 }
 
+/* A new chunk of at least want bytes; *size says how many it holds. */
+static struct arena_chunk *new_chunk(size_t want, size_t *size)
+{
+	struct arena_chunk *c;
+
+	if (want >= LARGE_PAGE && want % LARGE_PAGE == 0) {
+		/* whole large pages, the header in the first */
+		c = xmalloc_pages(want);
+		*size = want - sizeof(*c);
+	} else {
+		c = xmalloc(sizeof(*c) + want);
+		*size = want;
+	}
+	c->size = *size;
+	return c;
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
-	size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1), size;
+	struct arena_chunk *c;
 	void *p;
 
-	if (need > a->left) {
+	if (need > a->left && need > CHUNK_SIZE / 4) {
 		/* A big request gets a chunk of its own; the current one stays. */
-		size_t size = need > CHUNK_SIZE / 4 ? need : CHUNK_SIZE;
-		struct arena_chunk *c = xmalloc(sizeof(*c) + size);
-		c->size = size;
-		if (size == need && a->chunks) {
+		c = xmalloc(sizeof(*c) + need);
+		c->size = need;
+		a->used += need;
+		if (a->chunks) {
 			c->prev = a->chunks->prev;
 			a->chunks->prev = c;
-			a->used += need;
-			return c->data;
+		} else {
+			c->prev = NULL;
+			a->chunks = c; /* current, and full */
+			a->next = c->data + need;
+			a->left = 0;
 		}
+		return c->data;
+	}
+	if (need > a->left) {
+		/* A large file gets fewer, larger chunks, on large pages. */
+		size_t want = a->chunk_size ? a->chunk_size : CHUNK_SIZE;
+		c = new_chunk(want, &size);
+		a->chunk_size = want < CHUNK_MAX ? 2 * want : want;
 		c->prev = a->chunks;
 		a->chunks = c;
 		a->next = c->data;

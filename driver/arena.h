@@ -28,7 +28,8 @@ struct arena {
 	struct arena_chunk *chunks; /* the newest first */
 	char *next;		    /* free space in the newest chunk */
 	size_t left;
-	size_t used; /* bytes handed out, for tests and statistics */
+	size_t chunk_size; /* of the next chunk; 0 before the first */
+	size_t used;	   /* bytes handed out, for tests and statistics */
 	/* Scratch space for one reader at a time (compaction, keys). */
 	struct buf scratch, key;
 };

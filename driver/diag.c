@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 /* From this size on, blocks ask for large pages (advise_large). */
-#define LARGE_BLOCK (2u << 20)
+#define LARGE_BLOCK LARGE_PAGE
 
 /*
  * Append the C-style escape of byte c to out (git's quote_c_style): the
@@ -191,6 +191,15 @@ void *xrealloc(void *ptr, size_t size)
 	void *p = realloc(ptr, size ? size : 1);
 
 	if (!p)
+		die("out of memory (%zu bytes)", size);
+	return advise_large(p, size);
+}
+
+void *xmalloc_pages(size_t size)
+{
+	void *p;
+
+	if (posix_memalign(&p, LARGE_PAGE, size))
 		die("out of memory (%zu bytes)", size);
 	return advise_large(p, size);
 }

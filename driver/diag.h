@@ -49,5 +49,12 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xmemdup0(const char *data, size_t len);
+/*
+ * A block of size bytes (a multiple of LARGE_PAGE) aligned to LARGE_PAGE,
+ * asking for large pages: fresh memory filled with few page faults.
+ * Released with free().
+ */
+#define LARGE_PAGE (2u << 20)
+void *xmalloc_pages(size_t size);
 
 #endif

@@ -251,33 +251,39 @@ static int scan_entry_text(const char *text, size_t *len, size_t *end,
 	return 1;
 }
 
+/* The entry the fast path found at text[0..len): info and key as it says. */
+static struct entry *from_scan(struct arena *a, const char *text, size_t len,
+			       const struct scan_info *info, const struct buf *key)
+{
+	struct entry *e = entry_alloc(a, key->buf, key->len, info->host, info->host_len);
+
+	e->kind = info->kind;
+	e->deleted = info->deleted;
+	e->stamp.instant = info->instant;
+	e->stamp.version = info->version;
+	e->text = e->raw = text;
+	e->text_len = e->raw_len = len;
+	if (info->kind == ENTRY_ENTITY && len < UINT32_MAX) {
+		e->has_sets = 1;
+		e->obs_off = (uint32_t)info->sets.obs_off;
+		e->obs_len = (uint32_t)info->sets.obs_len;
+		e->rem_off = (uint32_t)info->sets.rem_off;
+		e->rem_len = (uint32_t)info->sets.rem_len;
+		e->meta_close = (uint32_t)info->sets.meta_close;
+	}
+	return e;
+}
+
 static struct entry *read_canonical(struct arena *a, const char *text, size_t len,
 				    size_t *end)
 {
 	struct scan_info info;
 	struct buf local = BUF_INIT, *key = a ? &a->key : &local;
-	struct entry *e;
+	struct entry *e = NULL;
 
 	buf_reset(key);
-	if (!scan_entry_text(text, &len, end, &info, key)) {
-		buf_release(&local);
-		return NULL;
-	}
-	e = entry_alloc(a, key->buf, key->len, info.host, info.host_len);
-	e->kind = info.kind;
-	e->deleted = info.deleted;
-	e->stamp.instant = info.instant;
-	e->stamp.version = info.version;
-	e->text = e->raw = text;
-	e->text_len = e->raw_len = len;
-	if (info.kind == ENTRY_ENTITY && len < UINT32_MAX) {
-		e->has_sets = 1;
-		e->obs_off = (uint32_t)info.sets.obs_off;
-		e->obs_len = (uint32_t)info.sets.obs_len;
-		e->rem_off = (uint32_t)info.sets.rem_off;
-		e->rem_len = (uint32_t)info.sets.rem_len;
-		e->meta_close = (uint32_t)info.sets.meta_close;
-	}
+	if (scan_entry_text(text, &len, end, &info, key))
+		e = from_scan(a, text, len, &info, key);
 	buf_release(&local);
 	return e;
 }
@@ -338,8 +344,10 @@ static struct entry *read_compacted(struct arena *a, const char *text, size_t le
 				    size_t *end)
 {
 	struct buf local = BUF_INIT, *cb = a ? &a->scratch : &local;
+	struct buf local_key = BUF_INIT, *key = a ? &a->key : &local_key;
 	struct entry *e = NULL;
 	struct json_compact_at at;
+	struct scan_info info;
 	int sorted = 0;
 
 	buf_reset(cb);
@@ -352,11 +360,22 @@ static struct entry *read_compacted(struct arena *a, const char *text, size_t le
 		 * had to be sorted takes the general path instead.
 		 */
 		struct key_member id[KEY_NR] = {{0}};
+		size_t compacted_len = cb->len;
 		id[KEY_ID].text = at.id[1] ? cb->buf + at.id[0] : NULL;
 		id[KEY_ID].len = at.id[1];
 		if (at.obs[1] && key_kind(id) != ENTRY_ID)
 			scan_sort_strings(cb, at.obs[0], at.obs[1], &sorted);
-		e = read_canonical(a, cb->buf, cb->len, NULL);
+		/*
+		 * What the compactor says of its copy holds unless sorting
+		 * dropped repeated observations and moved what follows.
+		 */
+		buf_reset(key);
+		if (cb->len == compacted_len) {
+			if (scan_compacted(cb->buf, cb->len, &at, &info, key))
+				e = from_scan(a, cb->buf, cb->len, &info, key);
+		} else {
+			e = read_canonical(a, cb->buf, cb->len, NULL);
+		}
 		if (e && sorted && e->kind != ENTRY_ENTITY) {
 			entry_unref(e);
 			e = NULL;
@@ -371,6 +390,7 @@ static struct entry *read_compacted(struct arena *a, const char *text, size_t le
 		}
 	}
 	buf_release(&local);
+	buf_release(&local_key);
 	return e;
 }
 

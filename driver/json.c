@@ -32,8 +32,11 @@ struct parser {
 	int depth;
 	struct json_error *err;
 	struct buf scratch; /* decoded strings */
-	/* json_compact: where the top-level "observations" and "id" went */
+	/* json_compact: what it says of the top-level object, or NULL */
 	struct json_compact_at *at;
+	int irregular;	  /* json_compact: see json_compact_at */
+	int in_meta;	  /* json_compact: copying the top level's "_crdt_metadata" */
+	size_t meta_from; /* json_compact: where its object started in out */
 	/* json_compact: the members of the objects being copied, innermost last */
 	struct member_span {
 		size_t start, end; /* in out: from the name's quote to the value's end */
@@ -52,7 +55,7 @@ static int fail(struct parser *p, size_t at, const char *msg)
 	return -1;
 }
 
-static void skip_ws(struct parser *p)
+static void skip_ws_slow(struct parser *p)
 {
 	while (p->pos < p->len) {
 		char c = p->text[p->pos];
@@ -60,6 +63,14 @@ static void skip_ws(struct parser *p)
 			break;
 		p->pos++;
 	}
+}
+
+/* Most values follow their ',' or ':' at once: no call for those. */
+static inline void skip_ws(struct parser *p)
+{
+	if (p->pos < p->len && (unsigned char)p->text[p->pos] > ' ')
+		return;
+	skip_ws_slow(p);
 }
 
 static int hex4(const char *s, unsigned *out)
@@ -555,47 +566,51 @@ static void push_member(struct parser *p, const struct buf *out, size_t start,
 /* The canonical order of two members' names (as compacted text in out). */
 static _Thread_local const char *member_text; /* cmp_spans's: qsort has no context */
 
-static int cmp_spans(const void *x, const void *y)
+static int cmp_member_names(const struct member_span *a, const struct member_span *b)
 {
-	const struct member_span *a = x, *b = y;
 	const char *na = member_text + a->start + 1, *nb = member_text + b->start + 1;
 	size_t la = a->name_len, lb = b->name_len;
-	int ra = a->rank, rb = b->rank;
 	int c;
 
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
 	c = memcmp(na, nb, la < lb ? la : lb);
 	if (c)
 		return c;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return a->start < b->start ? -1 : a->start > b->start; /* stable */
+	return la < lb ? -1 : la > lb;
 }
 
-/* Where a position inside a member moved to when the members were reordered. */
-static void moved(size_t *off, size_t from, size_t to, size_t len)
+static int cmp_spans(const void *x, const void *y)
 {
-	if (*off >= from && *off < from + len)
-		*off = *off - from + to;
+	const struct member_span *a = x, *b = y;
+	int c = cmp_member_names(a, b);
+
+	if (c)
+		return c;
+	return a->start < b->start ? -1 : a->start > b->start; /* stable */
 }
 
 /*
  * Put the members m[0..n) of the object just copied to out in canonical
  * order, so that formatted input whose members come in another order (as
- * other tools write them) still takes the fast path. Names with escapes
- * are left to the general path (the fast path refuses them anyway), as are
- * repeated names, which stay next to each other and which the fast path
- * refuses; the general path then reports them.
+ * other tools write them) still takes the fast path; m then says where
+ * each member is now. A name that comes twice stays next to its twin and
+ * marks the copy irregular: the fast path refuses it and the general path
+ * reports it.
  */
 static void order_members(struct parser *p, struct buf *out, struct member_span *m,
-			  size_t n, int top)
+			  size_t n)
 {
 	int sorted = 1;
 
 	member_text = out->buf;
-	for (size_t i = 1; i < n && sorted; i++)
-		sorted = cmp_spans(&m[i - 1], &m[i]) < 0;
+	for (size_t i = 1; i < n; i++) {
+		int c = cmp_member_names(&m[i - 1], &m[i]);
+		if (!c)
+			p->irregular = 1;
+		if (c > 0)
+			sorted = 0;
+	}
 	if (sorted)
 		return;
 
@@ -603,20 +618,72 @@ static void order_members(struct parser *p, struct buf *out, struct member_span 
 	char *tmp = xmalloc(out->len - from); /* the members, up to the '}' */
 
 	qsort(m, n, sizeof(*m), cmp_spans);
+	for (size_t i = 1; i < n; i++)
+		if (!cmp_member_names(&m[i - 1], &m[i]))
+			p->irregular = 1;
 
 	for (size_t i = 0; i < n; i++) {
 		size_t len = m[i].end - m[i].start;
 		if (i)
 			tmp[pos++ - from] = ',';
 		memcpy(tmp + (pos - from), out->buf + m[i].start, len);
-		if (top && p->at) {
-			moved(&p->at->obs[0], m[i].start, pos, len);
-			moved(&p->at->id[0], m[i].start, pos, len);
-		}
+		m[i].start = pos;
+		m[i].end = pos + len;
 		pos += len;
 	}
 	memcpy(out->buf + from, tmp, pos - from);
 	free(tmp);
+}
+
+/* Say in list[] where the members m[0..n) of an object went, shifted by shift. */
+static int list_members(struct json_member_at *list, size_t *nlist,
+			const struct member_span *m, size_t n, size_t shift)
+{
+	if (n > JSON_COMPACT_MEMBERS)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_member_at *t = &list[i];
+		t->name = m[i].start + 1 + shift;
+		t->name_len = m[i].name_len;
+		t->value = t->name + t->name_len + 2; /* past '":' */
+		t->value_len = m[i].end + shift - t->value;
+	}
+	*nlist = n;
+	return 1;
+}
+
+/*
+ * The top-level object's members m[0..n) are in place: say where they went,
+ * and move the metadata's members by as much as their object moved.
+ */
+static void record_top(struct parser *p, const char *text, const struct member_span *m,
+		       size_t n)
+{
+	struct json_compact_at *at = p->at;
+
+	if (!list_members(at->top, &at->ntop, m, n, 0)) {
+		at->listed = 0;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct json_member_at *t = &at->top[i];
+		const char *name = text + t->name;
+		size_t *where = NULL;
+		if (t->name_len == 12 && !memcmp(name, "observations", 12))
+			where = at->obs;
+		else if (t->name_len == 2 && !memcmp(name, "id", 2))
+			where = at->id;
+		else if (t->name_len == 14 && !memcmp(name, "_crdt_metadata", 14) &&
+			 text[t->value] == '{')
+			for (size_t k = 0; k < at->nmeta; k++) {
+				at->meta[k].name += t->value - p->meta_from;
+				at->meta[k].value += t->value - p->meta_from;
+			}
+		if (where) {
+			where[0] = t->value;
+			where[1] = t->value_len;
+		}
+	}
 }
 
 static int compact_container(struct parser *p, struct buf *out, char close)
@@ -626,6 +693,8 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 
 	if (++p->depth > JSON_MAX_DEPTH)
 		return fail(p, p->pos, "nested too deeply");
+	if (p->depth == 2 && p->in_meta)
+		p->meta_from = out->len;
 	put_ch(out, p->text[p->pos++]);
 	skip_ws(p);
 	if (p->pos < p->len && p->text[p->pos] == close) {
@@ -642,6 +711,8 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 			if (p->pos >= p->len || p->text[p->pos] != '"' ||
 			    compact_string(p, out))
 				return fail(p, p->pos, "expected a member name");
+			if (memchr(out->buf + mstart + 1, '\\', out->len - mstart - 2))
+				p->irregular = 1; /* the fast path takes plain names */
 			skip_ws(p);
 			if (p->pos >= p->len || p->text[p->pos] != ':')
 				return fail(p, p->pos, "expected ':'");
@@ -649,21 +720,14 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 			p->pos++;
 		}
 		size_t vstart = out->len;
-		int top = object && p->depth == 1 && p->at;
-		int is_obs = top && vstart - mstart == 15 &&
-			     !memcmp(out->buf + mstart, "\"observations\":", 15);
-		int is_id = top && vstart - mstart == 5 &&
-			    !memcmp(out->buf + mstart, "\"id\":", 5);
+		if (p->depth == 1) /* the members of the metadata are listed too */
+			p->in_meta =
+				object && p->at && vstart - mstart == 17 &&
+				!memcmp(out->buf + mstart, "\"_crdt_metadata\":", 17);
 		if (compact_value(p, out))
 			return -1;
-		if (is_obs) {
-			p->at->obs[0] = vstart;
-			p->at->obs[1] = out->len - vstart;
-		}
-		if (is_id) {
-			p->at->id[0] = vstart;
-			p->at->id[1] = out->len - vstart;
-		}
+		if (p->depth == 1)
+			p->in_meta = 0;
 		if (object) /* the name is between '"' and '":' */
 			push_member(p, out, mstart, vstart - mstart - 3, out->len);
 		skip_ws(p);
@@ -673,9 +737,16 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 			continue;
 		}
 		if (p->pos < p->len && p->text[p->pos] == close) {
-			if (object)
-				order_members(p, out, p->members + base,
-					      p->nmembers - base, p->depth == 1);
+			if (object) {
+				struct member_span *m = p->members + base;
+				size_t n = p->nmembers - base;
+				order_members(p, out, m, n);
+				if (p->depth == 1 && p->at)
+					record_top(p, out->buf, m, n);
+				if (p->depth == 2 && p->in_meta &&
+				    !list_members(p->at->meta, &p->at->nmeta, m, n, 0))
+					p->at->listed = 0;
+			}
 			p->nmembers = base;
 			put_ch(out, close);
 			p->pos++;
@@ -725,8 +796,12 @@ int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
 	size_t start = out->len;
 	int ret;
 
-	if (at)
-		memset(at, 0, sizeof(*at));
+	if (at) { /* top[] is filled as far as ntop says */
+		memset(at->obs, 0, sizeof(at->obs));
+		memset(at->id, 0, sizeof(at->id));
+		at->ntop = at->nmeta = 0;
+		at->listed = 1;
+	}
 	ret = compact_value(&p, out);
 	buf_release(&p.scratch);
 	free(p.members);
@@ -734,6 +809,8 @@ int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
 		buf_setlen(out, start);
 	else
 		*end = p.pos;
+	if (at)
+		at->irregular = p.irregular;
 	return ret;
 }
 

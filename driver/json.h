@@ -58,22 +58,42 @@ cJSON *json_parse(const char *text, size_t len, struct json_error *err);
 cJSON *json_parse_prefix(const char *text, size_t len, size_t *end,
 			 struct json_error *err);
 
-/* Where json_compact put two top-level members' values: offset and length
- * in out, {0, 0} if absent. */
+/* Where one member of an object went in json_compact's output. */
+struct json_member_at {
+	size_t name, name_len;	 /* the name, without its quotes */
+	size_t value, value_len; /* the value */
+};
+
+#define JSON_COMPACT_MEMBERS 16
+
+/*
+ * What json_compact can say about the object it copied, so that the fast
+ * path need not read the copy again: where the members of the top level
+ * and of its "_crdt_metadata" object went (in canonical order, offsets in
+ * out), and where "observations" and "id" went ({0, 0} if absent). listed
+ * is 0 when one of those objects has more than JSON_COMPACT_MEMBERS
+ * members: the lists then are not complete. irregular is set when the copy
+ * would not pass as canonical for reasons of its names: a name with an
+ * escape, or a name twice in one object, at any depth.
+ */
 struct json_compact_at {
 	size_t obs[2]; /* "observations" */
 	size_t id[2];  /* "id" */
+	struct json_member_at top[JSON_COMPACT_MEMBERS], meta[JSON_COMPACT_MEMBERS];
+	size_t ntop, nmeta;
+	int listed, irregular;
 };
 
 /*
  * Append the value at text[0..len) to out without white space, with
  * strings escaped canonically and object members in canonical order
  * (json_key_rank; arrays as they are), and set *end to the offset just
- * past it. When at is not NULL it says where the top-level "observations"
- * and "id" went, so an entity's set can be sorted without another pass.
+ * past it. When at is not NULL it is filled as above, so an entity's set
+ * can be sorted and the entry read without another pass.
  * Returns -1, leaving out as it was, on anything json_parse would reject;
  * json_parse then says why. (Repeated member names are not reported here:
- * the result then is not canonical, and the fast path refuses it.)
+ * the result then is not canonical, at->irregular says so, and the fast
+ * path refuses it.)
  */
 int json_compact(const char *text, size_t len, size_t *end, struct buf *out,
 		 struct json_compact_at *at);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "json.h"
 #include "key.h"
 #include "stamp.h"
@@ -451,24 +452,15 @@ static void init_fields(struct field top[NR_TOP], struct field meta[NR_META])
 }
 
 /*
- * The fast path's one walk: the object at p[0], which must fill p[0..len)
- * unless end is given; then it may stop anywhere and *end says where.
+ * What the fast path checks once the members of interest of the canonical
+ * object p[0..len) are found: the metadata, the key, the observation sets.
  */
-static int scan_entry(const char *p, size_t len, size_t *end, struct scan_info *info,
-		      struct buf *key)
+static int check_entry(const char *p, size_t len, struct field top[NR_TOP],
+		       struct field meta[NR_META], struct scan_info *info,
+		       struct buf *key)
 {
-	struct field meta[NR_META], top[NR_TOP];
-
-	init_fields(top, meta);
-	struct scanner s = {p, len, 0, 0, 0};
 	size_t n;
 
-	if (!len || p[0] != '{' || !scan_object(&s, top, NR_TOP))
-		return 0;
-	if (end)
-		len = *end = s.pos;
-	else if (s.pos != len)
-		return 0;
 	memset(info, 0, sizeof(*info));
 	info->instant = STAMP_NONE;
 	info->host = "";
@@ -517,9 +509,64 @@ static int scan_entry(const char *p, size_t len, size_t *end, struct scan_info *
 	return 1;
 }
 
+/*
+ * The fast path's one walk: the object at p[0], which must fill p[0..len)
+ * unless end is given; then it may stop anywhere and *end says where.
+ */
+static int scan_entry(const char *p, size_t len, size_t *end, struct scan_info *info,
+		      struct buf *key)
+{
+	struct field meta[NR_META], top[NR_TOP];
+
+	init_fields(top, meta);
+	struct scanner s = {p, len, 0, 0, 0};
+
+	if (!len || p[0] != '{' || !scan_object(&s, top, NR_TOP))
+		return 0;
+	if (end)
+		len = *end = s.pos;
+	else if (s.pos != len)
+		return 0;
+	return check_entry(p, len, top, meta, info, key);
+}
+
 int scan_canonical(const char *p, size_t len, struct scan_info *info, struct buf *key)
 {
 	return scan_entry(p, len, NULL, info, key);
+}
+
+/* Mark the fields[] named in list[0..n) found where the list says. */
+static void find_listed(const char *p, const struct json_member_at *list, size_t n,
+			struct field *fields, size_t nfields)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct json_member_at *m = &list[i];
+		for (size_t k = 0; k < nfields; k++) {
+			struct field *f = &fields[k];
+			if (f->name_len == m->name_len &&
+			    !memcmp(f->name, p + m->name, m->name_len)) {
+				f->found = 1;
+				f->v.off = m->value;
+				f->v.len = m->value_len;
+				break;
+			}
+		}
+	}
+}
+
+int scan_compacted(const char *p, size_t len, const struct json_compact_at *at,
+		   struct scan_info *info, struct buf *key)
+{
+	struct field meta[NR_META], top[NR_TOP];
+
+	if (at->irregular || !len || p[0] != '{')
+		return 0;
+	if (!at->listed)
+		return scan_canonical(p, len, info, key);
+	init_fields(top, meta);
+	find_listed(p, at->top, at->ntop, top, NR_TOP);
+	find_listed(p, at->meta, at->nmeta, meta, NR_META);
+	return check_entry(p, len, top, meta, info, key);
 }
 
 int scan_canonical_prefix(const char *p, size_t len, size_t *end, struct scan_info *info,
@@ -566,12 +613,73 @@ int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
 	return 1;
 }
 
+/* Write the strings of v as a canonical array to out[0..len), which it fills. */
+static void put_strings(char *out, size_t len, const struct strset *v)
+{
+	size_t k = 0;
+
+	out[k++] = '[';
+	for (size_t i = 0; i < v->nr; i++) {
+		if (i)
+			out[k++] = ',';
+		out[k++] = '"';
+		memcpy(out + k, v->v[i].p, v->v[i].n);
+		k += v->v[i].n;
+		out[k++] = '"';
+	}
+	out[k++] = ']';
+	if (k != len)
+		BUG("sorted set of %zu bytes became %zu", len, k);
+}
+
+/*
+ * The common case of scan_sort_strings: a few strings, none repeated,
+ * sorted in place without allocating. 1 done, 0 not such an array, -1 more
+ * than this handles.
+ */
+static int sort_few_strings(struct buf *text, size_t off, size_t len, int *changed)
+{
+	struct str few[32];
+	struct strset v = {few, 0, sizeof(few) / sizeof(*few)};
+	char small[2048], *tmp = small;
+	size_t i, end;
+	struct str cur;
+	int r;
+
+	if (!plain_begin(text->buf, off, len, &i, &end))
+		return 0;
+	while ((r = plain_next(text->buf, &i, end, &cur)) > 0) {
+		if (v.nr == v.alloc)
+			return -1;
+		few[v.nr++] = cur;
+	}
+	if (r < 0)
+		return 0;
+	if (strset_is_sorted(&v))
+		return 1;
+	size_t nr = v.nr;
+	strset_sort(&v); /* reorders and drops repeats: no allocation */
+	if (v.nr != nr)
+		return -1;
+	if (len > sizeof(small))
+		tmp = xmalloc(len);
+	put_strings(tmp, len, &v); /* few[] points into text: not in place */
+	memcpy(text->buf + off, tmp, len);
+	if (tmp != small)
+		free(tmp);
+	*changed = 1;
+	return 1;
+}
+
 int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed)
 {
 	struct strset v = STRSET_INIT;
 	struct buf out = BUF_INIT;
+	int r;
 
 	*changed = 0;
+	if ((r = sort_few_strings(text, off, len, changed)) >= 0)
+		return r;
 	if (!scan_split_strings(text->buf, off, len, &v)) {
 		strset_release(&v);
 		return 0;

@@ -20,6 +20,8 @@
 #include "key.h"
 #include "strset.h"
 
+struct json_compact_at; /* json.h */
+
 struct scan_sets {
 	size_t obs_off, obs_len; /* the "observations" array */
 	size_t rem_off, rem_len; /* "removed_observations"; rem_len 0 if none */
@@ -51,6 +53,16 @@ int scan_canonical(const char *text, size_t len, struct scan_info *info, struct 
  */
 int scan_canonical_prefix(const char *text, size_t len, size_t *end,
 			  struct scan_info *info, struct buf *key);
+
+/*
+ * The same for text that json_compact() has just written from an entry,
+ * without reading it again: at says where its members went. Text that
+ * json_compact accepted is valid JSON with canonical strings and members
+ * in canonical order, which is what the walk of scan_canonical checks; the
+ * rest (names, metadata, key, sets) is checked as there.
+ */
+int scan_compacted(const char *text, size_t len, const struct json_compact_at *at,
+		   struct scan_info *info, struct buf *key);
 
 /*
  * Sort and deduplicate the array of plain strings (no escapes) at

@@ -99,6 +99,18 @@ static void sort_by_prefix(struct str *v, size_t n, size_t depth)
 	free(a);
 }
 
+/* An insertion sort: for the few observations most entities hold. */
+static void sort_few(struct str *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct str x = v[i];
+		size_t j = i;
+		for (; j && str_cmp(&v[j - 1], &x) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 void strset_sort(struct strset *s)
 {
 	size_t k = 0;
@@ -107,8 +119,10 @@ void strset_sort(struct strset *s)
 		return;
 	if (s->nr >= 64)
 		sort_by_prefix(s->v, s->nr, 0);
-	else
+	else if (s->nr > 12)
 		qsort(s->v, s->nr, sizeof(*s->v), cmp_str);
+	else
+		sort_few(s->v, s->nr);
 	for (size_t i = 0; i < s->nr; i++)
 		if (!k || str_cmp(&s->v[k - 1], &s->v[i]))
 			s->v[k++] = s->v[i];

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "entry.h"
+#include "json.h"
 #include "scan.h"
 
 static uint64_t rng_state;
@@ -86,14 +87,69 @@ static void add_value(struct buf *b, int depth)
 	}
 }
 
-static void add_member(struct buf *b, int *first, const char *name)
+/*
+ * An object's members, each written on its own so that the object can
+ * come out in any order, with a name twice, a name spelled with an escape
+ * or more members than the compactor lists.
+ */
+#define MAX_MEMBERS 40
+struct members {
+	struct buf m[MAX_MEMBERS];
+	int n;
+};
+
+static struct buf *add_member(struct members *o, const char *name)
 {
-	if (!*first)
-		buf_addch(b, ',');
-	*first = 0;
+	struct buf *b = &o->m[o->n++];
+
+	buf_init(b, 0);
 	add_ws(b);
 	buf_addf(b, "\"%s\":", name);
 	add_ws(b);
+	return b;
+}
+
+/* Now and then (one time in `odds`) disturb the members, then write them. */
+static void close_object(struct buf *out, struct members *o, unsigned odds)
+{
+	if (o->n && !pick(odds)) {
+		switch (pick(4)) {
+		case 0: /* another order */
+			for (int i = o->n - 1; i > 0; i--) {
+				int k = (int)pick((unsigned)i + 1);
+				struct buf t = o->m[i];
+				o->m[i] = o->m[k];
+				o->m[k] = t;
+			}
+			break;
+		case 1: { /* a name twice */
+			struct buf *b = &o->m[o->n];
+			buf_init(b, 0);
+			buf_addstr(b, o->m[pick((unsigned)o->n)].buf);
+			o->n++;
+			break;
+		}
+		case 2: /* a name spelled with an escape: kept, or not needed */
+			buf_addstr(add_member(o, pick(2) ? "q\\\"t" : "x\\u0079z"), "1");
+			break;
+		default: /* more members than the compactor lists */
+			for (int i = 0; i < 20 && o->n < MAX_MEMBERS - 1; i++) {
+				char name[8];
+				snprintf(name, sizeof(name), "m%c", 'a' + i);
+				buf_addf(add_member(o, name), "%d", i);
+			}
+			break;
+		}
+	}
+	buf_addch(out, '{');
+	for (int i = 0; i < o->n; i++) {
+		if (i)
+			buf_addch(out, ',');
+		buf_add(out, o->m[i].buf, o->m[i].len);
+		buf_release(&o->m[i]);
+	}
+	buf_addch(out, '}');
+	o->n = 0;
 }
 
 static void add_string_array(struct buf *b, int sorted)
@@ -111,7 +167,7 @@ static void add_string_array(struct buf *b, int sorted)
 	buf_addch(b, ']');
 }
 
-static void add_metadata(struct buf *b, int *first)
+static void add_metadata(struct members *top)
 {
 	static const char *const times[] = {
 		"\"2026-11-21T20:55:50.123Z\"",
@@ -123,85 +179,68 @@ static void add_metadata(struct buf *b, int *first)
 		"\"not a time\"",
 		"true",
 	};
-	int mfirst = 1;
+	struct members meta = {.n = 0};
+	struct buf *b = add_member(top, "_crdt_metadata");
 
-	add_member(b, first, "_crdt_metadata");
 	if (!pick(20)) {
 		buf_addstr(b, "[]");
 		return;
 	}
-	buf_addch(b, '{');
-	if (pick(4)) {
-		add_member(b, &mfirst, "host");
-		buf_addstr(b, pick(6) ? "\"h1\"" : pick(2) ? "\"h\\u0032\"" : "7");
-	}
-	if (pick(4)) {
-		add_member(b, &mfirst, "timestamp");
-		buf_addstr(b, times[pick(sizeof(times) / sizeof(*times))]);
-	}
-	if (pick(4)) {
-		add_member(b, &mfirst, "version");
-		buf_addstr(b, pick(8) ? "3" : pick(2) ? "2.5" : "99999999999999999999");
-	}
-	if (pick(2)) {
-		add_member(b, &mfirst, "unique_id");
-		buf_addstr(b, "\"u1\"");
-	}
-	if (!pick(3)) {
-		add_member(b, &mfirst, "deleted");
-		buf_addstr(b, pick(2) ? "true" : pick(4) ? "false" : "1");
-	}
-	if (!pick(3)) {
-		add_member(b, &mfirst, "removed_observations");
-		add_string_array(b, pick(2));
-	}
-	buf_addch(b, '}');
+	if (pick(4))
+		buf_addstr(add_member(&meta, "host"), pick(6)	? "\"h1\""
+						      : pick(2) ? "\"h\\u0032\""
+								: "7");
+	if (pick(4))
+		buf_addstr(add_member(&meta, "timestamp"),
+			   times[pick(sizeof(times) / sizeof(*times))]);
+	if (pick(4))
+		buf_addstr(add_member(&meta, "version"),
+			   pick(8)   ? "3"
+			   : pick(2) ? "2.5"
+				     : "99999999999999999999");
+	if (pick(2))
+		buf_addstr(add_member(&meta, "unique_id"), "\"u1\"");
+	if (!pick(3))
+		buf_addstr(add_member(&meta, "deleted"), pick(2)   ? "true"
+							 : pick(4) ? "false"
+								   : "1");
+	if (!pick(3))
+		add_string_array(add_member(&meta, "removed_observations"), pick(2));
+	close_object(b, &meta, 12);
 }
 
 /* A random entry, canonical or not, valid or (now and then) not. */
 static void gen_entry(struct buf *b)
 {
-	int first = 1;
+	struct members top = {.n = 0};
 	unsigned kind = pick(5);
 
-	buf_addch(b, '{');
 	if (kind == 0) {
-		add_member(b, &first, "id");
+		struct buf *v = add_member(&top, "id");
 		if (pick(2))
-			add_string(b);
+			add_string(v);
 		else
-			buf_addstr(b, pick(2) ? "42" : "4.5");
+			buf_addstr(v, pick(2) ? "42" : "4.5");
 	}
-	if (kind == 1 || kind == 2 || pick(6)) {
-		add_member(b, &first, "type");
-		buf_addstr(b, kind == 2 ? "\"relation\""
-			      : pick(8) ? "\"entity\""
-					: "\"ent\\u0069ty\"");
-	}
+	if (kind == 1 || kind == 2 || pick(6))
+		buf_addstr(add_member(&top, "type"), kind == 2 ? "\"relation\""
+						     : pick(8) ? "\"entity\""
+							       : "\"ent\\u0069ty\"");
 	if (kind == 2) {
-		add_member(b, &first, "from");
-		add_string(b);
-		add_member(b, &first, "to");
-		add_string(b);
-		add_member(b, &first, "relationType");
-		add_string(b);
+		add_string(add_member(&top, "from"));
+		add_string(add_member(&top, "to"));
+		add_string(add_member(&top, "relationType"));
 	} else {
-		add_member(b, &first, "name");
-		add_string(b);
-		add_member(b, &first, "entityType");
-		buf_addstr(b, "\"person\"");
-		if (pick(6)) {
-			add_member(b, &first, "observations");
-			add_string_array(b, pick(2));
-		}
+		add_string(add_member(&top, "name"));
+		buf_addstr(add_member(&top, "entityType"), "\"person\"");
+		if (pick(6))
+			add_string_array(add_member(&top, "observations"), pick(2));
 	}
-	if (kind == 3) {
-		add_member(b, &first, "extra");
-		add_value(b, 0);
-	}
+	if (kind == 3)
+		add_value(add_member(&top, "extra"), 0);
 	if (pick(5))
-		add_metadata(b, &first);
-	buf_addch(b, '}');
+		add_metadata(&top);
+	close_object(b, &top, 12);
 }
 
 static void check_same(const struct entry *fast, const struct entry *slow,
@@ -326,4 +365,74 @@ Test(scan, rejects_formatting_the_canonical_writer_would_change)
 		struct entry *e = entry_read_canonical(texts[i], strlen(texts[i]));
 		cr_assert_null(e, "accepted as canonical: %s", texts[i]);
 	}
+}
+
+/*
+ * What the compactor says of its copy (json_compact_at) lets the fast path
+ * skip the walk: on every generated entry it must then read the copy
+ * exactly as the walk would, accepting and refusing the same texts.
+ */
+Test(scan, the_compactors_account_reads_as_the_walk_does)
+{
+	int compacted = 0, accepted = 0, irregular = 0, unlisted = 0, resorted = 0;
+
+	rng_state = 20261202;
+	for (int i = 0; i < 20000; i++) {
+		struct buf text = BUF_INIT, out = BUF_INIT, k1 = BUF_INIT, k2 = BUF_INIT;
+		struct json_compact_at at;
+		struct scan_info walked, told;
+		size_t end;
+
+		gen_entry(&text);
+		if (json_compact(text.buf, text.len, &end, &out, &at)) {
+			buf_release(&text);
+			continue;
+		}
+		compacted++;
+		irregular += at.irregular;
+		unlisted += !at.listed;
+		/*
+		 * As read_compacted does: the account holds while sorting keeps
+		 * the length (dropping a repeated observation moves what
+		 * follows, and then the walk reads the copy).
+		 */
+		int sorted;
+		size_t before = out.len;
+		if (at.obs[1])
+			scan_sort_strings(&out, at.obs[0], at.obs[1], &sorted);
+		int a = scan_canonical(out.buf, out.len, &walked, &k1);
+		int b;
+		if (out.len == before) {
+			b = scan_compacted(out.buf, out.len, &at, &told, &k2);
+		} else {
+			resorted++;
+			b = scan_canonical(out.buf, out.len, &told, &k2);
+		}
+		cr_assert_eq(a, b, "case %d: the walk says %d, the account %d: %s", i, a,
+			     b, out.buf);
+		if (a) {
+			accepted++;
+			cr_assert_str_eq(k1.buf, k2.buf, "case %d: key", i);
+			cr_assert_eq(walked.kind, told.kind, "case %d: kind", i);
+			cr_assert_eq(walked.deleted, told.deleted, "case %d", i);
+			cr_assert_eq(walked.instant, told.instant, "case %d: %s", i,
+				     text.buf);
+			cr_assert_eq(walked.version, told.version, "case %d", i);
+			cr_assert_eq(walked.host_len, told.host_len, "case %d", i);
+			cr_assert(!memcmp(walked.host, told.host, told.host_len),
+				  "case %d", i);
+			cr_assert(!memcmp(&walked.sets, &told.sets, sizeof(told.sets)),
+				  "case %d: where the sets are", i);
+		}
+		buf_release(&text);
+		buf_release(&out);
+		buf_release(&k1);
+		buf_release(&k2);
+	}
+	cr_assert_gt(compacted, 15000, "only %d texts compacted", compacted);
+	cr_assert_gt(accepted, 5000, "only %d accepted", accepted);
+	cr_assert_gt(irregular, 100, "only %d irregular names", irregular);
+	cr_assert_gt(unlisted, 50, "only %d objects too large to list", unlisted);
+	cr_assert_lt(resorted, compacted / 5, "%d of %d sets lost a repeat", resorted,
+		     compacted);
 }
