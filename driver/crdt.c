@@ -164,11 +164,17 @@ static struct entry *splice_sets(const struct entity_view *w, const struct strse
 		at.meta_close = sw->meta_close + (out.len - len);
 	/*
 	 * Sets replaced where they stood leave the text canonical: plain
-	 * strings, sorted, without repeats, disjoint. Where the removed list
-	 * appears or goes (an empty one must not be written; a new one may
-	 * belong before other metadata members), the text is read again, and
-	 * the tree path takes over when it is not canonical.
+	 * strings, sorted, without repeats, disjoint. So does a new removed
+	 * list at the end of metadata that has no member sorting after it.
+	 * Otherwise, where the removed list appears or goes (an empty one must
+	 * not be written; a new one may belong before other metadata members),
+	 * the text is read again, and the tree path takes over when it is not
+	 * canonical.
 	 */
+	if (rem->nr && !sw->rem_len && scan_removed_fits(t, len, sw)) {
+		text = buf_detach(&out, &len);
+		return entry_with_sets(w->e, text, len, &at);
+	}
 	if (!sw->rem_len != !rem->nr) {
 		struct entry *e = entry_read_canonical(out.buf, out.len);
 		if (e) {
@@ -324,22 +330,47 @@ static int gather_text(const struct entry *e, struct strset *all, struct strset 
 	       (!at.rem_len || scan_split_strings(e->text, at.rem_off, at.rem_len, rem));
 }
 
+/* The copy in v[0..n) that holds the most observations (its text says). */
+static size_t largest_set(struct entry *const *v, size_t n)
+{
+	size_t big = 0, most = 0;
+	struct scan_sets at;
+
+	for (size_t i = 0; i < n; i++)
+		if (entry_sets(v[i], &at) && at.obs_len > most) {
+			most = at.obs_len;
+			big = i;
+		}
+	return big;
+}
+
 static struct entry *join_many_text(struct entry *const *v, size_t n, size_t w)
 {
-	struct strset all = STRSET_INIT, rem = STRSET_INIT;
+	struct strset all = STRSET_INIT, rem = STRSET_INIT, big = STRSET_INIT,
+		      others = STRSET_INIT;
 	struct entity_view vw;
 	struct entry *e = NULL;
-	size_t i;
+	size_t i, b = largest_set(v, n);
 
 	if (!view_text(&vw, v[w]))
 		return NULL;
-	for (i = 0; i < n && gather_text(v[i], &all, &rem); i++)
+	/*
+	 * One copy often holds most of the observations already (an earlier
+	 * join): its set is in order, so only the others' are sorted, then
+	 * the two merged.
+	 */
+	for (i = 0; i < n && gather_text(v[i], i == b ? &big : &others, &rem); i++)
 		;
-	if (i == n)
+	if (i == n) {
+		strset_sort(&others);
+		strset_union(&all, &big, &others);
 		e = join_gathered(&vw, &all, &rem);
+	}
 	view_release(&vw);
 	strset_release(&all);
 	strset_release(&rem);
+	strset_release(&big);
+	strset_release(&others);
 	return e;
 }
 
@@ -461,19 +492,6 @@ static void entry_sort_by_key(struct entry **v, size_t n)
 	free(tmp);
 }
 
-static int cmp_ptr(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t) * (const struct entry *const *)a;
-	uintptr_t y = (uintptr_t) * (const struct entry *const *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int has_ptr(struct entry *const *sorted, size_t n, const struct entry *e)
-{
-	return bsearch(&e, sorted, n, sizeof(*sorted), cmp_ptr) != NULL;
-}
-
 /* Where the copies of key stand in copies (sorted by key): [*lo, *hi). */
 static void key_range(const struct entry_set *copies, const struct entry *key, size_t *lo,
 		      size_t *hi)
@@ -495,18 +513,17 @@ static void key_range(const struct entry_set *copies, const struct entry *key, s
 /*
  * The join of the n copies of one key in v, starting from base's join
  * when v holds every copy base joined for that key (the same entries,
- * shared by the reader): then only the copies base did not have are
- * joined to it, instead of all of them again. The result is the same,
- * the join being associative, commutative and idempotent. NULL when base
- * does not help.
+ * shared by the reader, which shares them line by line and so in base's
+ * order): then only the copies base did not have are joined to it,
+ * instead of all of them again. The result is the same, the join being
+ * associative, commutative and idempotent. NULL when base does not help.
  */
 static struct entry *join_from_base(struct entry *const *v, size_t n,
 				    const struct entry_set *base,
 				    const struct entry_set *base_copies)
 {
 	size_t lo, hi, m = 0;
-	struct entry *joined = NULL, *from;
-	struct entry **mine, **theirs, **rest;
+	struct entry *joined = NULL, *from, **rest;
 
 	if (!base_copies || !base_copies->nr)
 		return NULL;
@@ -514,24 +531,16 @@ static struct entry *join_from_base(struct entry *const *v, size_t n,
 	if (hi - lo < 2 || hi - lo > n ||
 	    !(from = entry_set_find(base, v[0]->key, v[0]->key_len)))
 		return NULL;
-	mine = xmalloc(n * sizeof(*mine));
-	theirs = xmalloc((hi - lo) * sizeof(*theirs));
-	memcpy(mine, v, n * sizeof(*mine));
-	memcpy(theirs, base_copies->v + lo, (hi - lo) * sizeof(*theirs));
-	qsort(mine, n, sizeof(*mine), cmp_ptr);
-	qsort(theirs, hi - lo, sizeof(*theirs), cmp_ptr);
-	for (size_t k = 0; k < hi - lo; k++)
-		if (!has_ptr(mine, n, theirs[k]))
-			goto out;
-	rest = mine; /* reused: the copies base did not have, after base's join */
+	rest = xmalloc((n + 1) * sizeof(*rest));
 	rest[m++] = from;
-	for (size_t k = 0; k < n; k++)
-		if (!has_ptr(theirs, hi - lo, v[k]))
+	for (size_t k = 0, j = lo; k < n; k++)
+		if (j < hi && v[k] == base_copies->v[j])
+			j++;
+		else
 			rest[m++] = v[k];
-	joined = crdt_join_all(rest, m);
-out:
-	free(mine);
-	free(theirs);
+	if (m == n - (hi - lo) + 1) /* every copy of base's was there */
+		joined = crdt_join_all(rest, m);
+	free(rest);
 	return joined;
 }
 

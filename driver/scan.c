@@ -575,6 +575,41 @@ int scan_canonical_prefix(const char *p, size_t len, size_t *end, struct scan_in
 	return scan_entry(p, len, end, info, key);
 }
 
+int scan_removed_fits(const char *p, size_t len, const struct scan_sets *at)
+{
+	struct scanner s = {p, len, at->obs_off + at->obs_len, 1, 0};
+	int limit = json_key_rank_n("removed_observations", 20), last = -1;
+
+	/* The members after "observations", up to the metadata. */
+	while (s.pos < len && p[s.pos] == ',') {
+		size_t name = ++s.pos + 1;
+		if (s.pos >= len || p[s.pos] != '"' || !scan_string(&s) || s.pos >= len ||
+		    p[s.pos++] != ':')
+			return 0;
+		if (s.pos - 2 - name != 14 || memcmp(p + name, "_crdt_metadata", 14)) {
+			if (!scan_value(&s, NULL, 0))
+				return 0;
+			continue;
+		}
+		/* Its members are in order: the last one decides. */
+		if (s.pos >= len || p[s.pos++] != '{')
+			return 0;
+		while (s.pos < len && p[s.pos] != '}') {
+			if (p[s.pos] == ',')
+				s.pos++;
+			name = s.pos + 1;
+			if (s.pos >= len || p[s.pos] != '"' || !scan_string(&s) ||
+			    s.pos >= len || p[s.pos++] != ':')
+				return 0;
+			last = json_key_rank_n(p + name, s.pos - 2 - name);
+			if (!scan_value(&s, NULL, 0))
+				return 0;
+		}
+		return s.pos < len && last < limit;
+	}
+	return 0;
+}
+
 int scan_split_strings(const char *text, size_t off, size_t len, struct strset *out)
 {
 	size_t i, end;

@@ -79,6 +79,14 @@ int scan_sort_strings(struct buf *text, size_t off, size_t len, int *changed);
  */
 int scan_split_strings(const char *text, size_t off, size_t len, struct strset *out);
 
+/*
+ * Whether canonical entity text[0..len), whose sets stand at at and which
+ * has metadata but no "removed_observations", stays canonical with that
+ * list added at the end of its metadata (no member there sorts after it).
+ * Reads only what follows the observations.
+ */
+int scan_removed_fits(const char *text, size_t len, const struct scan_sets *at);
+
 /* Where an entity's observation sets stand in its canonical text. */
 /* Fill sets for a canonical entity's text; 0 when it is not one. */
 int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets);

@@ -19,6 +19,15 @@ void strset_add(struct strset *s, const char *p, size_t n)
 	s->nr++;
 }
 
+/* Room for n more strings in s, at once: sets of a join can be large. */
+static void reserve(struct strset *s, size_t n)
+{
+	if (s->alloc - s->nr >= n)
+		return;
+	s->alloc = s->nr + n;
+	s->v = xrealloc(s->v, (s->alloc ? s->alloc : 1) * sizeof(*s->v));
+}
+
 static int cmp_str(const void *x, const void *y)
 {
 	return str_cmp(x, y);
@@ -138,6 +147,7 @@ void strset_union(struct strset *out, const struct strset *a, const struct strse
 {
 	size_t i = 0, j = 0;
 
+	reserve(out, a->nr + b->nr);
 	while (i < a->nr || j < b->nr) {
 		int c = i == a->nr ? 1 : j == b->nr ? -1 : str_cmp(&a->v[i], &b->v[j]);
 		const struct str *x = c <= 0 ? &a->v[i] : &b->v[j];
@@ -149,9 +159,17 @@ void strset_union(struct strset *out, const struct strset *a, const struct strse
 
 void strset_minus(struct strset *out, const struct strset *a, const struct strset *b)
 {
-	for (size_t i = 0; i < a->nr; i++)
-		if (!strset_has(b, &a->v[i]))
-			strset_add(out, a->v[i].p, a->v[i].n);
+	size_t j = 0;
+
+	reserve(out, a->nr);
+	for (size_t i = 0; i < a->nr; i++) {
+		int c = 1;
+		/* both sorted: one walk of the two */
+		while (j < b->nr && (c = str_cmp(&b->v[j], &a->v[i])) < 0)
+			j++;
+		if (j == b->nr || c > 0)
+			out->v[out->nr++] = a->v[i];
+	}
 }
 
 void strset_release(struct strset *s)
