@@ -15,6 +15,7 @@
 struct arena_chunk {
 	struct arena_chunk *prev;
 	size_t size;
+	int large_pages; /* from xmalloc_pages */
 	_Alignas(ALIGN) char data[];
 };
 
@@ -37,9 +38,11 @@ static struct arena_chunk *new_chunk(size_t want, size_t *size)
 		/* whole large pages, the header in the first */
 		c = xmalloc_pages(want);
 		*size = want - sizeof(*c);
+		c->large_pages = 1;
 	} else {
 		c = xmalloc(sizeof(*c) + want);
 		*size = want;
+		c->large_pages = 0;
 	}
 	c->size = *size;
 	return c;
@@ -55,6 +58,7 @@ void *arena_alloc(struct arena *a, size_t n)
 		/* A big request gets a chunk of its own; the current one stays. */
 		c = xmalloc(sizeof(*c) + need);
 		c->size = need;
+		c->large_pages = 0;
 		a->used += need;
 		if (a->chunks) {
 			c->prev = a->chunks->prev;
@@ -82,6 +86,16 @@ void *arena_alloc(struct arena *a, size_t n)
 	a->left -= need;
 	a->used += need;
 	return p;
+}
+
+void arena_trim(struct arena *a)
+{
+	struct arena_chunk *c = a->chunks;
+
+	buf_release(&a->scratch);
+	buf_release(&a->key);
+	if (c && c->large_pages && a->left)
+		pages_unused(a->next, a->left);
 }
 
 char *arena_memdup0(struct arena *a, const void *p, size_t n)

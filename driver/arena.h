@@ -40,6 +40,14 @@ struct arena *arena_new(void);
 /* n bytes, aligned for any object; valid while the arena lives. */
 void *arena_alloc(struct arena *a, size_t n);
 
+/*
+ * The reader is done for now: give back its scratch space and the part of
+ * the newest chunk nothing was carved from. A chunk on large pages holds
+ * up to one large page more than it was given otherwise. Carving may go
+ * on afterwards.
+ */
+void arena_trim(struct arena *a);
+
 /* A copy of p[0..n) followed by a NUL. */
 char *arena_memdup0(struct arena *a, const void *p, size_t n);
 

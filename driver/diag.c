@@ -204,6 +204,16 @@ void *xmalloc_pages(size_t size)
 	return advise_large(p, size);
 }
 
+void pages_unused(const void *p, size_t size)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t stop = ((uintptr_t)p + size) & ~(page - 1);
+
+	if (stop > start)
+		madvise((void *)start, stop - start, MADV_DONTNEED);
+}
+
 char *xmemdup0(const char *data, size_t len)
 {
 	char *p = xmalloc(len + 1);

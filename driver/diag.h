@@ -56,5 +56,11 @@ char *xmemdup0(const char *data, size_t len);
  */
 #define LARGE_PAGE (2u << 20)
 void *xmalloc_pages(size_t size);
+/*
+ * The whole pages inside [p, p + size) are not needed now: the system may
+ * take them back. Touched again, memory of our own reads as zeros, and a
+ * file mapped privately (and not written) reads as the file. Only a hint.
+ */
+void pages_unused(const void *p, size_t size);
 
 #endif

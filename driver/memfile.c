@@ -108,7 +108,36 @@ struct array_job {
 	struct buf err;
 	size_t end; /* where it stopped */
 	int ret;    /* -1 bad input (err says why); 0 read to the end; 1 stopped */
+	/*
+	 * The file is mapped and nothing will need its bytes once they are
+	 * read (see give_back): the pages up to given are handed back.
+	 */
+	int give_back;
+	size_t given;
 };
+
+/* Hand back the mapped pages of a file's bytes every so often. */
+#define GIVE_BACK_STEP (4u << 20)
+
+/*
+ * A file read against a base keeps none of its bytes: its entries are the
+ * base's or hold their own compacted text. Its pages already read are
+ * handed back as the reader goes, so that the peak memory of reading a
+ * formatted file does not hold all of it; they would be read from the
+ * file again if touched. Stops for good at the first entry that borrows
+ * its text from the file (a canonical element).
+ */
+static void give_back(struct array_job *job, const struct entry *e, size_t pos)
+{
+	if (e->text >= job->data && e->text < job->data + job->len) {
+		job->give_back = 0;
+		return;
+	}
+	if (pos - job->given >= GIVE_BACK_STEP) {
+		pages_unused(job->data + job->given, pos - job->given);
+		job->given = pos;
+	}
+}
 
 static void array_fail(struct array_job *job, size_t offset, const char *msg)
 {
@@ -164,6 +193,8 @@ static void parse_elements(struct array_job *job)
 		}
 		entry_set_append(&job->set, e);
 		pos = end;
+		if (job->give_back)
+			give_back(job, e, pos);
 		while (pos < len && is_ws(data[pos]))
 			pos++;
 		if (pos < len && data[pos] == ',') {
@@ -257,6 +288,8 @@ static int parse_array(struct memfile *mf, const char *data, size_t len, size_t 
 		job[i].start = i ? mid : pos;
 		job[i].stop = i ? (size_t)-1 : mid;
 		job[i].cur = *cur;
+		job[i].give_back = mf->map && data == mf->map && cur->base;
+		job[i].given = job[i].start;
 		if (!mf->arena[i])
 			mf->arena[i] = arena_new();
 		job[i].arena = mf->arena[i];
@@ -526,6 +559,9 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 		mf->duplicates = entry_set_normalize_with(
 			&mf->set, base ? NULL : &mf->copies, base ? &base->set : NULL,
 			base ? &base->copies : NULL);
+	for (int i = 0; i < 2; i++)
+		if (mf->arena[i])
+			arena_trim(mf->arena[i]);
 	return ret;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 
@@ -52,6 +53,12 @@ static uint64_t prefix_key(const struct str *s, size_t depth)
 {
 	uint64_t k = 0;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (s->n >= depth + 8) {
+		memcpy(&k, s->p + depth, 8);
+		return __builtin_bswap64(k); /* the first byte most significant */
+	}
+#endif
 	/* Shorter strings are padded with 0, below every byte they can hold. */
 	for (size_t i = depth; i < depth + 8; i++)
 		k = k << 8 | (i < s->n ? (unsigned char)s->p[i] : 0);
@@ -69,23 +76,26 @@ static void sort_by_prefix(struct str *v, size_t n, size_t depth)
 {
 	struct keyed *a = xmalloc(n * sizeof(*a)), *b = xmalloc(n * sizeof(*b)), *t;
 
+	/* The counts of every byte position in one pass. */
+	size_t(*count)[256] = xcalloc(8, sizeof(*count));
 	for (size_t i = 0; i < n; i++) {
-		a[i].k = prefix_key(&v[i], depth);
+		uint64_t k = prefix_key(&v[i], depth);
+		a[i].k = k;
 		a[i].s = v[i];
+		for (int d = 0; d < 8; d++)
+			count[d][(k >> (8 * d)) & 255]++;
 	}
 	for (int shift = 0; shift < 64; shift += 8) {
-		size_t count[256] = {0}, at = 0;
-		for (size_t i = 0; i < n; i++)
-			count[(a[i].k >> shift) & 255]++;
-		if (count[(a[0].k >> shift) & 255] == n)
-			continue;
+		size_t *c = count[shift / 8], at = 0;
+		if (c[(a[0].k >> shift) & 255] == n)
+			continue; /* every string has the same byte there */
 		for (int d = 0; d < 256; d++) {
-			size_t c = count[d];
-			count[d] = at;
-			at += c;
+			size_t here = c[d];
+			c[d] = at;
+			at += here;
 		}
 		for (size_t i = 0; i < n; i++)
-			b[count[(a[i].k >> shift) & 255]++] = a[i];
+			b[c[(a[i].k >> shift) & 255]++] = a[i];
 		t = a;
 		a = b;
 		b = t;
@@ -93,6 +103,7 @@ static void sort_by_prefix(struct str *v, size_t n, size_t depth)
 	for (size_t i = 0; i < n; i++)
 		v[i] = a[i].s;
 	free(b);
+	free(count);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		int longer = a[i].s.n > depth + 8;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -190,6 +191,72 @@ Test(array_reader, errors_in_the_second_half_are_reported_where_they_are)
 	buf_release(&jsonl);
 	buf_release(&one);
 	buf_release(&pretty);
+}
+
+static char *write_temp(const struct buf *b)
+{
+	char *path = tfmt("%s/crdtmem-give-back-XXXXXX", P_tmpdir);
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, b->buf, b->len), (ssize_t)b->len);
+	close(fd);
+	return path;
+}
+
+/*
+ * A side read from its file against a base hands its pages back as it goes
+ * (every 4 MiB, both halves): what it reads, and where it reports an error
+ * after pages were handed back, are what reading the file alone gives.
+ */
+Test(array_reader, a_large_side_read_against_a_base_reads_as_alone)
+{
+	struct buf jsonl = BUF_INIT, one = BUF_INIT, pretty = BUF_INIT, err = BUF_INIT,
+		   err2 = BUF_INIT;
+	struct memfile base = MEMFILE_INIT, with = MEMFILE_INIT, alone = MEMFILE_INIT;
+
+	make_files(60000, NULL, &jsonl, &one, &pretty);
+	/* halves of more than two steps each */
+	cr_assert_gt(pretty.len, 4 * (4u << 20) + 4096, "%zu bytes", pretty.len);
+	char *base_path = write_temp(&pretty);
+	/* Every 97th entry changed, in place (the same length). */
+	size_t changed = 0;
+	for (char *p = pretty.buf; (p = strstr(p, "\"entityType\": \"t\"")); p++)
+		if (changed++ % 97 == 0)
+			p[strlen("\"entityType\": \"")] = 'u';
+	char *ours_path = write_temp(&pretty);
+
+	cr_assert_eq(memfile_load(&base, base_path, &err), 0, "%s", err.buf);
+	cr_assert_eq(memfile_load_with_base(&with, ours_path, &base, &err), 0, "%s",
+		     err.buf);
+	cr_assert_eq(memfile_load(&alone, ours_path, &err), 0, "%s", err.buf);
+	assert_same_text(ser(&with.set, MEMFILE_JSONL), ser(&alone.set, MEMFILE_JSONL),
+			 "read against the base");
+	cr_assert(strstr(ser(&with.set, MEMFILE_JSONL), "\"entityType\":\"u\""));
+	memfile_release(&with);
+	memfile_release(&alone);
+
+	/* An error near the end, after pages were handed back. */
+	char *bad = strstr(pretty.buf + pretty.len * 7 / 8, "\"entityType\": \"t\"");
+	cr_assert_not_null(bad);
+	bad[strlen("\"entityType\": ")] = 'X';
+	char *bad_path = write_temp(&pretty);
+	cr_assert_eq(memfile_load_with_base(&with, bad_path, &base, &err2), -1);
+	cr_assert_eq(memfile_load(&alone, bad_path, &err), -1);
+	cr_assert_str_eq(err2.buf, err.buf);
+	cr_assert(strstr(err.buf, "line ") != NULL, "%s", err.buf);
+
+	memfile_release(&with);
+	memfile_release(&alone);
+	memfile_release(&base);
+	unlink(base_path);
+	unlink(ours_path);
+	unlink(bad_path);
+	buf_release(&jsonl);
+	buf_release(&one);
+	buf_release(&pretty);
+	buf_release(&err);
+	buf_release(&err2);
 }
 
 Test(array_reader, id_entries_with_members_in_another_order_take_the_fast_path)
