@@ -386,6 +386,7 @@ Test(scan, the_compactors_account_reads_as_the_walk_does)
 		gen_entry(&text);
 		if (json_compact(text.buf, text.len, &end, &out, &at)) {
 			buf_release(&text);
+			buf_release(&out);
 			continue;
 		}
 		compacted++;
