@@ -406,7 +406,12 @@ def read_stamp(out, n, rate, seed):
 
 
 def intact(out, rec, shape):
-    return all(rec.get(os.path.basename(p)) == file_id(p) for p in data_files(out, [shape]))
+    """Every file of the shape is there, as it was written."""
+    for p in data_files(out, [shape]):
+        ident = file_id(p)
+        if ident is None or rec.get(os.path.basename(p)) != ident:
+            return False
+    return True
 
 
 def up_to_date(out, n, rate, seed, shapes):
