@@ -544,11 +544,8 @@ static struct entry *join_from_base(struct entry *const *v, size_t n,
 	return joined;
 }
 
-size_t entry_set_normalize_with(struct entry_set *s, struct entry_set *copies,
-				const struct entry_set *base,
-				const struct entry_set *base_copies)
+int entry_set_sort_keys(struct entry_set *s, struct entry_set *copies)
 {
-	size_t k = 0, dups = 0;
 	int strict = 1, ordered = 1;
 
 	for (size_t i = 1; i < s->nr && ordered; i++) {
@@ -564,6 +561,14 @@ size_t entry_set_normalize_with(struct entry_set *s, struct entry_set *copies,
 	if (copies)
 		for (size_t i = 0; i < s->nr; i++)
 			entry_set_append(copies, entry_ref(s->v[i]));
+	return 1;
+}
+
+size_t entry_set_join_copies(struct entry_set *s, const struct entry_set *base,
+			     const struct entry_set *base_copies)
+{
+	size_t k = 0, dups = 0;
+
 	for (size_t i = 0; i < s->nr;) {
 		size_t j = i + 1;
 		while (j < s->nr && !entry_cmp_key(s->v[i], s->v[j]))
@@ -585,6 +590,15 @@ size_t entry_set_normalize_with(struct entry_set *s, struct entry_set *copies,
 	}
 	s->nr = k;
 	return dups;
+}
+
+size_t entry_set_normalize_with(struct entry_set *s, struct entry_set *copies,
+				const struct entry_set *base,
+				const struct entry_set *base_copies)
+{
+	if (!entry_set_sort_keys(s, copies))
+		return 0;
+	return entry_set_join_copies(s, base, base_copies);
 }
 
 size_t entry_set_normalize(struct entry_set *s)

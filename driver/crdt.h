@@ -72,6 +72,18 @@ size_t entry_set_normalize_with(struct entry_set *s, struct entry_set *copies,
 				const struct entry_set *base,
 				const struct entry_set *base_copies);
 
+/*
+ * entry_set_normalize_with in two steps, so that the joins can wait (a
+ * merge joins the base's copies while the sides are read):
+ * entry_set_sort_keys sorts by key (stable) and, when a key repeats, adds
+ * every entry to copies (if not NULL); it returns 1 when a key repeats,
+ * and s is then sorted but not yet normalised. entry_set_join_copies then
+ * joins the copies of each key and returns how many keys had them.
+ */
+int entry_set_sort_keys(struct entry_set *s, struct entry_set *copies);
+size_t entry_set_join_copies(struct entry_set *s, const struct entry_set *base,
+			     const struct entry_set *base_copies);
+
 /* Drop every reference and free the array. */
 void entry_set_release(struct entry_set *s);
 

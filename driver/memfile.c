@@ -555,14 +555,24 @@ static int parse_data(struct memfile *mf, const struct memfile *base, struct buf
 		return bad(mf, err, data, pos,
 			   "expected a JSON array or JSON lines (one object per line)");
 	}
-	if (!ret)
-		mf->duplicates = entry_set_normalize_with(
-			&mf->set, base ? NULL : &mf->copies, base ? &base->set : NULL,
-			base ? &base->copies : NULL);
+	mf->join_pending = 0;
+	if (!ret && entry_set_sort_keys(&mf->set, base ? NULL : &mf->copies)) {
+		if (mf->defer_join)
+			mf->join_pending = 1;
+		else
+			memfile_join(mf, base);
+	}
 	for (int i = 0; i < 2; i++)
 		if (mf->arena[i])
 			arena_trim(mf->arena[i]);
 	return ret;
+}
+
+void memfile_join(struct memfile *mf, const struct memfile *base)
+{
+	mf->duplicates = entry_set_join_copies(&mf->set, base ? &base->set : NULL,
+					       base ? &base->copies : NULL);
+	mf->join_pending = 0;
 }
 
 int memfile_parse_with_base(struct memfile *mf, const char *data, size_t len,

@@ -39,14 +39,19 @@ struct memfile {
 	 * entry does, so entries may outlive it.
 	 */
 	struct arena *arena[2];
+	/*
+	 * Set by the caller before reading: leave the joins of repeated keys
+	 * for memfile_join (join_pending then says whether there are any),
+	 * so that a merge can join the base's copies while it reads the
+	 * sides. Until then the set is sorted but holds every copy; copies is
+	 * complete at once.
+	 */
+	int defer_join, join_pending;
 };
 #define MEMFILE_INIT                                                                     \
 	{                                                                                \
 		ENTRY_SET_INIT, MEMFILE_EMPTY, 0, ENTRY_SET_INIT, NULL, 0, BUF_INIT,     \
-			NULL, 0,                                                         \
-		{                                                                        \
-			NULL, NULL                                                       \
-		}                                                                        \
+			NULL, 0, {NULL, NULL}, 0, 0                                      \
 	}
 
 /*
@@ -79,6 +84,14 @@ int memfile_load(struct memfile *mf, const char *path, struct buf *err);
  */
 int memfile_load_with_base(struct memfile *mf, const char *path,
 			   const struct memfile *base, struct buf *err);
+
+/*
+ * Join the copies of each repeated key of a file read with defer_join, as
+ * the reading would have (base: what it was read against, or NULL).
+ * Another file may meanwhile be read against mf (it walks mf->copies); it
+ * must not join until this is done.
+ */
+void memfile_join(struct memfile *mf, const struct memfile *base);
 
 void memfile_release(struct memfile *mf);
 

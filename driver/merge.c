@@ -31,13 +31,29 @@ static void load_side(struct side_job *job)
 	else
 		job->ret = memfile_parse_with_base(job->mf, job->bytes.data,
 						   job->bytes.len, job->base, &job->err);
-	if (!job->ret && job->base)
+	if (!job->ret && job->base && !job->mf->join_pending)
 		memfile_drop_bytes(job->mf);
 }
 
 static void *load_side_thread(void *job)
 {
 	load_side(job);
+	return NULL;
+}
+
+/* The joins of repeated keys a reading left for later (defer_join). */
+static void finish_side(struct side_job *job)
+{
+	if (job->ret || !job->mf->join_pending)
+		return;
+	memfile_join(job->mf, job->base);
+	if (job->base)
+		memfile_drop_bytes(job->mf);
+}
+
+static void *finish_side_thread(void *job)
+{
+	finish_side(job);
 	return NULL;
 }
 
@@ -51,8 +67,14 @@ static int merge_jobs(struct merge_result *res, struct side_job jobs[3], int big
 
 	/*
 	 * The base first; then ours and theirs, both sharing the base's
-	 * entries where their records are byte-identical.
+	 * entries where their records are byte-identical. Large files leave
+	 * the joins of repeated keys for later: the base's are made while the
+	 * sides are read (they walk its copies, not its joins), and the
+	 * sides' once the base's are done (a side's join may start from the
+	 * base's), side by side.
 	 */
+	for (int i = 0; i < 3; i++)
+		res->side[i].defer_join = big;
 	load_side(&jobs[MERGE_BASE]);
 	if (jobs[MERGE_BASE].ret)
 		jobs[MERGE_OURS].base = jobs[MERGE_THEIRS].base = NULL; /* to say all */
@@ -61,15 +83,30 @@ static int merge_jobs(struct merge_result *res, struct side_job jobs[3], int big
 	 * formatted sides are rewritten entry by entry, and reading both at
 	 * once would hold both in memory for no gain.
 	 */
-	pthread_t thread;
+	pthread_t thread, joiner;
 	int threaded =
 		big && memfile_bytes_in_use(&res->side[MERGE_BASE]) &&
 		!pthread_create(&thread, NULL, load_side_thread, &jobs[MERGE_THEIRS]);
+	int joining =
+		!jobs[MERGE_BASE].ret && res->side[MERGE_BASE].join_pending &&
+		!pthread_create(&joiner, NULL, finish_side_thread, &jobs[MERGE_BASE]);
+	if (!joining)
+		finish_side(&jobs[MERGE_BASE]);
 	load_side(&jobs[MERGE_OURS]);
 	if (threaded)
 		pthread_join(thread, NULL);
 	else
 		load_side(&jobs[MERGE_THEIRS]);
+	if (joining)
+		pthread_join(joiner, NULL);
+	threaded =
+		!jobs[MERGE_THEIRS].ret && res->side[MERGE_THEIRS].join_pending &&
+		!pthread_create(&thread, NULL, finish_side_thread, &jobs[MERGE_THEIRS]);
+	finish_side(&jobs[MERGE_OURS]);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		finish_side(&jobs[MERGE_THEIRS]);
 	for (int i = 0; i < 3; i++) {
 		if (jobs[i].ret) {
 			error("%s (%s): %s", qpath(label), merge_side_names[i],

@@ -17,6 +17,7 @@
 #include "crdt.h"
 #include "helpers.h"
 #include "memfile.h"
+#include "merge.h"
 
 TestSuite(arena, .fini = t_cleanup);
 TestSuite(array_reader, .fini = t_cleanup);
@@ -392,5 +393,62 @@ Test(join_all, a_file_with_thousands_of_copies_keeps_every_observation)
 	cr_assert(memmem(e->text, e->text_len, "00:00:19.999Z", 13) != NULL);
 	memfile_release(&mf);
 	buf_release(&text);
+	buf_release(&err);
+}
+
+/* A side of copies of "solo" and other names: copy i of the base, or a
+ * rewrite of it (every `every`-th from `from`), and `more` new copies. */
+static void copies_file(struct buf *b, int n, int from, int every, int more,
+			const char *host)
+{
+	for (int i = 0; i < n + more; i++) {
+		int rewritten = i >= n || (every && i % every == from);
+		buf_addf(b,
+			 "{\"type\":\"entity\",\"name\":\"%s\",\"entityType\":\"p\","
+			 "\"observations\":[\"obs "
+			 "%05d%s\"],\"_crdt_metadata\":{\"host\":\"%s\","
+			 "\"timestamp\":\"2026-01-0%dT00:00:%02d.%03dZ\",\"version\":1}}"
+			 "\n",
+			 i % 50 ? "solo" : tfmt("name-%05d", i), i, rewritten ? host : "",
+			 rewritten ? host : "h0", 1 + rewritten, i / 1000 % 60, i % 1000);
+	}
+}
+
+/*
+ * Large sides leave their joins for later, and the base's are made while
+ * the sides are read: the merge is the one the sides, read and joined one
+ * at a time, give.
+ */
+Test(join_all, a_merge_of_large_files_with_copies_is_the_merge_of_their_joins)
+{
+	struct buf text[3] = {BUF_INIT, BUF_INIT, BUF_INIT}, err = BUF_INIT;
+	struct merge_result res = MERGE_RESULT_INIT;
+	struct memfile mf[3] = {MEMFILE_INIT, MEMFILE_INIT, MEMFILE_INIT};
+	struct entry_set want = ENTRY_SET_INIT;
+	struct merge_bytes sides[3];
+
+	copies_file(&text[0], 12000, 0, 0, 0, "");
+	copies_file(&text[1], 12000, 3, 10, 600, "ours");
+	copies_file(&text[2], 12000, 7, 10, 600, "theirs");
+	for (int i = 0; i < 3; i++) {
+		cr_assert_gt(text[i].len, 1u << 20, "not large enough to thread");
+		sides[i].data = text[i].buf;
+		sides[i].len = text[i].len;
+		cr_assert_eq(memfile_parse(&mf[i], text[i].buf, text[i].len, &err), 0,
+			     "%s", err.buf);
+		cr_assert_gt(mf[i].duplicates, 0);
+	}
+	crdt_merge3_sets(&mf[0].set, &mf[1].set, &mf[2].set, &want);
+	cr_assert_eq(merge_buffers(&res, sides, "x"), 0);
+	cr_assert_eq(res.side[MERGE_BASE].duplicates, mf[0].duplicates);
+	cr_assert_eq(res.side[MERGE_OURS].duplicates, mf[1].duplicates);
+	assert_same_text(ser(&res.set, MEMFILE_JSONL), ser(&want, MEMFILE_JSONL),
+			 "the merge of large files");
+	entry_set_release(&want);
+	merge_result_release(&res);
+	for (int i = 0; i < 3; i++) {
+		memfile_release(&mf[i]);
+		buf_release(&text[i]);
+	}
 	buf_release(&err);
 }
