@@ -304,7 +304,8 @@ struct entry *crdt_join(const struct entry *a, const struct entry *b)
  *
  * The sets are gathered into all and rem: from the texts (the fast common
  * case; views NULL), or from trees of every version (views[0..n)). w is
- * the winner's view. NULL when on the text path the tree path must do it.
+ * the winner's view. all is released on the way. NULL when on the text
+ * path the tree path must do it.
  */
 static struct entry *join_gathered(struct entity_view *w, struct strset *all,
 				   struct strset *rem)
@@ -315,6 +316,7 @@ static struct entry *join_gathered(struct entity_view *w, struct strset *all,
 	strset_sort(all);
 	strset_sort(rem);
 	strset_minus(&vis, all, rem);
+	strset_release(all); /* a large join's sets are megabytes: not all at once */
 	e = w->tree ? rebuild_sets(w, &vis, rem) : splice_sets(w, &vis, rem);
 	strset_release(&vis);
 	return e;
@@ -364,6 +366,8 @@ static struct entry *join_many_text(struct entry *const *v, size_t n, size_t w)
 	if (i == n) {
 		strset_sort(&others);
 		strset_union(&all, &big, &others);
+		strset_release(&big);
+		strset_release(&others);
 		e = join_gathered(&vw, &all, &rem);
 	}
 	view_release(&vw);
