@@ -127,11 +127,8 @@ static struct entry *splice_sets(const struct entity_view *w, const struct strse
 	if (rem->nr && !sw->rem_len && !sw->meta_close)
 		return NULL; /* no metadata to hold the list: the tree path adds it */
 	/* Sized once: the sets of a large join are megabytes. */
-	size_t need = len + sizeof(",\"removed_observations\":[]");
-	for (size_t i = 0; i < vis->nr; i++)
-		need += vis->v[i].n + 3;
-	for (size_t i = 0; i < rem->nr; i++)
-		need += rem->v[i].n + 3;
+	size_t need = len + sizeof(",\"removed_observations\":") + json_strset_size(vis) +
+		      json_strset_size(rem);
 	buf_grow(&out, need);
 	buf_add(&out, t, sw->obs_off);
 	at.obs_off = out.len;

@@ -152,16 +152,22 @@ void bug_fl(const char *file, int line, const char *fmt, ...)
  * are most of what touching fresh memory costs on some virtual machines.
  * Only a hint; without it nothing changes.
  */
+/* madvise the whole pages inside [p, p + size). */
+static void advise_pages(const void *p, size_t size, int advice)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t stop = ((uintptr_t)p + size) & ~(page - 1);
+
+	if (stop > start)
+		madvise((void *)start, stop - start, advice);
+}
+
 static void *advise_large(void *p, size_t size)
 {
 #ifdef MADV_HUGEPAGE
-	if (size >= LARGE_BLOCK) {
-		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-		uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
-		uintptr_t stop = ((uintptr_t)p + size) & ~(page - 1);
-		if (stop > start)
-			madvise((void *)start, stop - start, MADV_HUGEPAGE);
-	}
+	if (size >= LARGE_BLOCK)
+		advise_pages(p, size, MADV_HUGEPAGE);
 #else
 	(void)size;
 #endif
@@ -206,12 +212,7 @@ void *xmalloc_pages(size_t size)
 
 void pages_unused(const void *p, size_t size)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t stop = ((uintptr_t)p + size) & ~(page - 1);
-
-	if (stop > start)
-		madvise((void *)start, stop - start, MADV_DONTNEED);
+	advise_pages(p, size, MADV_DONTNEED);
 }
 
 char *xmemdup0(const char *data, size_t len)

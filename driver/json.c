@@ -604,12 +604,11 @@ static void order_members(struct parser *p, struct buf *out, struct member_span 
 	int sorted = 1;
 
 	member_text = out->buf;
-	for (size_t i = 1; i < n; i++) {
+	for (size_t i = 1; i < n && sorted; i++) {
 		int c = cmp_member_names(&m[i - 1], &m[i]);
 		if (!c)
 			p->irregular = 1;
-		if (c > 0)
-			sorted = 0;
+		sorted = c <= 0;
 	}
 	if (sorted)
 		return;
@@ -635,18 +634,18 @@ static void order_members(struct parser *p, struct buf *out, struct member_span 
 	free(tmp);
 }
 
-/* Say in list[] where the members m[0..n) of an object went, shifted by shift. */
+/* Say in list[] where the members m[0..n) of an object went. */
 static int list_members(struct json_member_at *list, size_t *nlist,
-			const struct member_span *m, size_t n, size_t shift)
+			const struct member_span *m, size_t n)
 {
 	if (n > JSON_COMPACT_MEMBERS)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		struct json_member_at *t = &list[i];
-		t->name = m[i].start + 1 + shift;
+		t->name = m[i].start + 1;
 		t->name_len = m[i].name_len;
 		t->value = t->name + t->name_len + 2; /* past '":' */
-		t->value_len = m[i].end + shift - t->value;
+		t->value_len = m[i].end - t->value;
 	}
 	*nlist = n;
 	return 1;
@@ -661,7 +660,7 @@ static void record_top(struct parser *p, const char *text, const struct member_s
 {
 	struct json_compact_at *at = p->at;
 
-	if (!list_members(at->top, &at->ntop, m, n, 0)) {
+	if (!list_members(at->top, &at->ntop, m, n)) {
 		at->listed = 0;
 		return;
 	}
@@ -744,7 +743,7 @@ static int compact_container(struct parser *p, struct buf *out, char close)
 				if (p->depth == 1 && p->at)
 					record_top(p, out->buf, m, n);
 				if (p->depth == 2 && p->in_meta &&
-				    !list_members(p->at->meta, &p->at->nmeta, m, n, 0))
+				    !list_members(p->at->meta, &p->at->nmeta, m, n))
 					p->at->listed = 0;
 			}
 			p->nmembers = base;
@@ -977,15 +976,35 @@ cJSON *json_strset_array(const struct strset *s)
 	return arr;
 }
 
-void json_write_strset(struct buf *out, const struct strset *s)
+size_t json_strset_size(const struct strset *s)
 {
-	buf_addch(out, '[');
+	size_t n = 2; /* [] */
+
+	for (size_t i = 0; i < s->nr; i++)
+		n += s->v[i].n + 2 +
+		     !!i; /* the quotes, and a comma before all but the first */
+	return n;
+}
+
+size_t json_put_strset(char *out, const struct strset *s)
+{
+	size_t k = 0;
+
+	out[k++] = '[';
 	for (size_t i = 0; i < s->nr; i++) {
 		if (i)
-			buf_addch(out, ',');
-		buf_addch(out, '"');
-		buf_add(out, s->v[i].p, s->v[i].n);
-		buf_addch(out, '"');
+			out[k++] = ',';
+		out[k++] = '"';
+		memcpy(out + k, s->v[i].p, s->v[i].n);
+		k += s->v[i].n;
+		out[k++] = '"';
 	}
-	buf_addch(out, ']');
+	out[k++] = ']';
+	return k;
+}
+
+void json_write_strset(struct buf *out, const struct strset *s)
+{
+	buf_grow(out, json_strset_size(s));
+	buf_setlen(out, out->len + json_put_strset(out->buf + out->len, s));
 }

@@ -255,6 +255,10 @@ cJSON *json_strset_array(const struct strset *s);
  */
 void json_write_strset(struct buf *out, const struct strset *s);
 
+/* The same into out, which has json_strset_size(s) bytes; returns them. */
+size_t json_strset_size(const struct strset *s);
+size_t json_put_strset(char *out, const struct strset *s);
+
 /*
  * Skip plain ASCII string bytes (no quote, backslash, control or non-ASCII
  * byte) from u[i], 16 at a time where the machine has SSE2 (all of

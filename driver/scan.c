@@ -150,6 +150,18 @@ static int scan_literal(struct scanner *s, const char *word, size_t n)
 
 static int scan_value(struct scanner *s, struct field *fields, size_t nfields);
 
+/* A member's name and its ':' at s->pos; *name and *name_len say where. */
+static inline int scan_member_name(struct scanner *s, size_t *name, size_t *name_len)
+{
+	*name = s->pos + 1;
+	if (s->pos >= s->len || s->p[s->pos] != '"' || !scan_string(s) ||
+	    s->pos >= s->len || s->p[s->pos] != ':')
+		return 0;
+	*name_len = s->pos - 1 - *name;
+	s->pos++;
+	return 1;
+}
+
 static int scan_object(struct scanner *s, struct field *fields, size_t nfields)
 {
 	const char *prev = NULL;
@@ -165,13 +177,10 @@ static int scan_object(struct scanner *s, struct field *fields, size_t nfields)
 		return 1;
 	}
 	for (;;) {
-		if (s->pos >= s->len || s->p[s->pos] != '"')
-			return 0;
-		size_t name_start = s->pos + 1;
-		if (!scan_string(s) || s->escapes)
+		size_t name_start, name_len;
+		if (!scan_member_name(s, &name_start, &name_len) || s->escapes)
 			return 0;
 		const char *name = s->p + name_start;
-		size_t name_len = s->pos - 1 - name_start;
 		int rank = json_key_rank_n(name, name_len);
 		if (prev) {
 			if (rank < prev_rank)
@@ -186,9 +195,6 @@ static int scan_object(struct scanner *s, struct field *fields, size_t nfields)
 		prev = name;
 		prev_len = name_len;
 		prev_rank = rank;
-		if (s->pos >= s->len || s->p[s->pos] != ':')
-			return 0;
-		s->pos++;
 		struct field *f = NULL;
 		for (size_t i = 0; i < nfields; i++)
 			if (fields[i].name_len == name_len &&
@@ -579,14 +585,14 @@ int scan_removed_fits(const char *p, size_t len, const struct scan_sets *at)
 {
 	struct scanner s = {p, len, at->obs_off + at->obs_len, 1, 0};
 	int limit = json_key_rank_n("removed_observations", 20), last = -1;
+	size_t name, name_len;
 
 	/* The members after "observations", up to the metadata. */
 	while (s.pos < len && p[s.pos] == ',') {
-		size_t name = ++s.pos + 1;
-		if (s.pos >= len || p[s.pos] != '"' || !scan_string(&s) || s.pos >= len ||
-		    p[s.pos++] != ':')
+		s.pos++;
+		if (!scan_member_name(&s, &name, &name_len))
 			return 0;
-		if (s.pos - 2 - name != 14 || memcmp(p + name, "_crdt_metadata", 14)) {
+		if (name_len != 14 || memcmp(p + name, "_crdt_metadata", 14)) {
 			if (!scan_value(&s, NULL, 0))
 				return 0;
 			continue;
@@ -597,11 +603,9 @@ int scan_removed_fits(const char *p, size_t len, const struct scan_sets *at)
 		while (s.pos < len && p[s.pos] != '}') {
 			if (p[s.pos] == ',')
 				s.pos++;
-			name = s.pos + 1;
-			if (s.pos >= len || p[s.pos] != '"' || !scan_string(&s) ||
-			    s.pos >= len || p[s.pos++] != ':')
+			if (!scan_member_name(&s, &name, &name_len))
 				return 0;
-			last = json_key_rank_n(p + name, s.pos - 2 - name);
+			last = json_key_rank_n(p + name, name_len);
 			if (!scan_value(&s, NULL, 0))
 				return 0;
 		}
@@ -648,25 +652,6 @@ int scan_entity_sets(const char *text, size_t len, struct scan_sets *sets)
 	return 1;
 }
 
-/* Write the strings of v as a canonical array to out[0..len), which it fills. */
-static void put_strings(char *out, size_t len, const struct strset *v)
-{
-	size_t k = 0;
-
-	out[k++] = '[';
-	for (size_t i = 0; i < v->nr; i++) {
-		if (i)
-			out[k++] = ',';
-		out[k++] = '"';
-		memcpy(out + k, v->v[i].p, v->v[i].n);
-		k += v->v[i].n;
-		out[k++] = '"';
-	}
-	out[k++] = ']';
-	if (k != len)
-		BUG("sorted set of %zu bytes became %zu", len, k);
-}
-
 /*
  * The common case of scan_sort_strings: a few strings, none repeated,
  * sorted in place without allocating. 1 done, 0 not such an array, -1 more
@@ -698,7 +683,9 @@ static int sort_few_strings(struct buf *text, size_t off, size_t len, int *chang
 		return -1;
 	if (len > sizeof(small))
 		tmp = xmalloc(len);
-	put_strings(tmp, len, &v); /* few[] points into text: not in place */
+	/* few[] points into text: written elsewhere first */
+	if (json_put_strset(tmp, &v) != len)
+		BUG("a sorted set of %zu bytes changed its length", len);
 	memcpy(text->buf + off, tmp, len);
 	if (tmp != small)
 		free(tmp);

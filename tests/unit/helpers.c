@@ -2,10 +2,12 @@
  * Helpers shared by the unit tests; see helpers.h.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "json.h"
@@ -85,6 +87,17 @@ char *tfmt(const char *fmt, ...)
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	return t_defer(buf_detach(&b, NULL), free);
+}
+
+char *t_write_temp(const char *data, size_t len)
+{
+	char *path = tfmt("/tmp/crdtmem-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+	cr_assert_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
 }
 
 struct entry *E_raw(const char *text, size_t len)

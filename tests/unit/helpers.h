@@ -47,6 +47,9 @@ void t_cleanup(void);
 char *q(const char *s);
 /* printf into a string freed at cleanup. */
 char *tfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A new temporary file holding data[0..len); its path is freed at cleanup
+ * (the file is the test's to remove). */
+char *t_write_temp(const char *data, size_t len);
 
 /* Parse an entry (quotes translated); the test fails if it is rejected.
  * The entry is dropped at cleanup. */

@@ -9,18 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "memfile.h"
 
-static char *write_temp(const char *text)
-{
-	char *path = strdup("/tmp/crdtmem-drop-XXXXXX");
-	int fd = mkstemp(path);
-
-	cr_assert(fd >= 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return path;
-}
+TestSuite(drop_bytes, .fini = t_cleanup);
 
 static const char formatted[] =
 	"[\n  {\n    \"type\": \"entity\",\n    \"name\": \"A\",\n"
@@ -32,7 +24,7 @@ Test(drop_bytes, unmaps_a_formatted_file_and_keeps_its_entries)
 {
 	struct memfile mf = MEMFILE_INIT;
 	struct buf err = BUF_INIT, out = BUF_INIT;
-	char *path = write_temp(formatted);
+	char *path = t_write_temp(formatted, strlen(formatted));
 
 	cr_assert_eq(memfile_load(&mf, path, &err), 0, "%s", err.buf);
 	cr_assert_not_null(mf.map);
@@ -45,14 +37,13 @@ Test(drop_bytes, unmaps_a_formatted_file_and_keeps_its_entries)
 	buf_release(&err);
 	buf_release(&out);
 	unlink(path);
-	free(path);
 }
 
 Test(drop_bytes, keeps_the_bytes_of_a_canonical_file_its_entries_read_from)
 {
 	struct memfile mf = MEMFILE_INIT;
 	struct buf err = BUF_INIT, out = BUF_INIT;
-	char *path = write_temp(canonical);
+	char *path = t_write_temp(canonical, strlen(canonical));
 
 	cr_assert_eq(memfile_load(&mf, path, &err), 0, "%s", err.buf);
 	memfile_drop_bytes(&mf);
@@ -64,5 +55,4 @@ Test(drop_bytes, keeps_the_bytes_of_a_canonical_file_its_entries_read_from)
 	buf_release(&err);
 	buf_release(&out);
 	unlink(path);
-	free(path);
 }

@@ -194,17 +194,6 @@ Test(array_reader, errors_in_the_second_half_are_reported_where_they_are)
 	buf_release(&pretty);
 }
 
-static char *write_temp(const struct buf *b)
-{
-	char *path = tfmt("%s/crdtmem-give-back-XXXXXX", P_tmpdir);
-	int fd = mkstemp(path);
-
-	cr_assert(fd >= 0);
-	cr_assert_eq(write(fd, b->buf, b->len), (ssize_t)b->len);
-	close(fd);
-	return path;
-}
-
 /*
  * A side read from its file against a base hands its pages back as it goes
  * (every 4 MiB, both halves): what it reads, and where it reports an error
@@ -219,13 +208,13 @@ Test(array_reader, a_large_side_read_against_a_base_reads_as_alone)
 	make_files(60000, NULL, &jsonl, &one, &pretty);
 	/* halves of more than two steps each */
 	cr_assert_gt(pretty.len, 4 * (4u << 20) + 4096, "%zu bytes", pretty.len);
-	char *base_path = write_temp(&pretty);
+	char *base_path = t_write_temp(pretty.buf, pretty.len);
 	/* Every 97th entry changed, in place (the same length). */
 	size_t changed = 0;
 	for (char *p = pretty.buf; (p = strstr(p, "\"entityType\": \"t\"")); p++)
 		if (changed++ % 97 == 0)
 			p[strlen("\"entityType\": \"")] = 'u';
-	char *ours_path = write_temp(&pretty);
+	char *ours_path = t_write_temp(pretty.buf, pretty.len);
 
 	cr_assert_eq(memfile_load(&base, base_path, &err), 0, "%s", err.buf);
 	cr_assert_eq(memfile_load_with_base(&with, ours_path, &base, &err), 0, "%s",
@@ -241,7 +230,7 @@ Test(array_reader, a_large_side_read_against_a_base_reads_as_alone)
 	char *bad = strstr(pretty.buf + pretty.len * 7 / 8, "\"entityType\": \"t\"");
 	cr_assert_not_null(bad);
 	bad[strlen("\"entityType\": ")] = 'X';
-	char *bad_path = write_temp(&pretty);
+	char *bad_path = t_write_temp(pretty.buf, pretty.len);
 	cr_assert_eq(memfile_load_with_base(&with, bad_path, &base, &err2), -1);
 	cr_assert_eq(memfile_load(&alone, bad_path, &err), -1);
 	cr_assert_str_eq(err2.buf, err.buf);
