@@ -948,8 +948,10 @@ int cmd_hook(int argc, char **argv)
 
 	if (!name)
 		return usage_error(hook_usage, "%s", "hook needs the hook's name");
-	if (!strcmp(name, "-h") || !strcmp(name, "--help"))
-		return show_help(hook_usage, hook_help);
+	/* Options anywhere: "hook pre-commit --help" asks, it does not run. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return show_help(hook_usage, hook_help);
 	if (!strcmp(name, "pre-commit"))
 		return own_commit() ? EXIT_OK : pre_commit();
 	if (!strcmp(name, "post-commit"))

@@ -177,6 +177,18 @@ test_expect_success 'help for one command: COMMAND --help and help COMMAND agree
 	grep -q "unknown command .jion." err
 '
 
+test_expect_success 'hook NAME --help shows the help and runs no hook' '
+	git init -q helped &&
+	entity Alice laptop 10:00:00.000 1 | write_array helped/memory-laptop.json &&
+	git -C helped add memory-laptop.json &&
+	git -C helped ls-files -s >before &&
+	(cd helped && crdtmem hook pre-commit --help >../out 2>../err) &&
+	grep -q "^usage: git-merge-crdtmem hook" out &&
+	test_must_be_empty err &&
+	git -C helped ls-files -s >after &&
+	test_cmp before after
+'
+
 test_expect_success 'a PATH that starts with a dash is a name, not an option' '
 	git init -q dash &&
 	entity Alice laptop 10:00:00.000 1 | write_array dash/O &&
